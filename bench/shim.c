@@ -1,0 +1,200 @@
+/*  bulwark — C shims that the Google Benchmark programs call.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bulwark/answer.h"
+#include "bulwark/compile.h"
+#include "bulwark/table.h"
+#include "bulwark/wire.h"
+#include "bulwark/zoneset.h"
+#include "shim.h"
+#include "table_impl.h"
+
+struct bwb_query {
+	char text[BW_NAME_MAXTEXT];
+	uint8_t lname[BW_NAME_MAXLEN];
+	uint8_t len;
+	uint16_t qlen;
+	uint8_t wire[BW_HDR_LEN + BW_NAME_MAXLEN + 4];
+};
+
+struct bwb {
+	struct bw_table *table;
+	struct bw_zoneset *zs;
+	struct bw_answer_conf conf;
+	double compile_seconds;
+	struct bwb_query *q[BWB_NKINDS];
+	size_t n[BWB_NKINDS], cap[BWB_NKINDS];
+	uint8_t resp[65536];
+	uint8_t scratch[BW_NAME_MAXLEN];
+};
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int push(struct bwb *b, enum bwb_kind k, const struct bwb_query *q)
+{
+	if (b->n[k] == b->cap[k]) {
+		size_t cap = b->cap[k] ? b->cap[k] * 2 : 1024;
+		struct bwb_query *p = realloc(b->q[k], cap * sizeof(*p));
+		if (p == NULL)
+			return -1;
+		b->q[k] = p;
+		b->cap[k] = cap;
+	}
+	b->q[k][b->n[k]++] = *q;
+	return 0;
+}
+
+static bool make_query(struct bwb_query *q, const char *name, const char *type)
+{
+	uint16_t t;
+	int len = bw_name_from_text(q->lname, name, strlen(name), (const uint8_t *)"");
+
+	if (len < 0 || bw_type_from_text(type, strlen(type), &t) != 0)
+		return false;
+	snprintf(q->text, sizeof(q->text), "%s", name);
+	q->len = (uint8_t)len;
+	memset(q->wire, 0, BW_HDR_LEN);
+	q->wire[5] = 1;
+	memcpy(q->wire + BW_HDR_LEN, q->lname, (size_t)len);
+	bw_put16(q->wire + BW_HDR_LEN + len, t);
+	bw_put16(q->wire + BW_HDR_LEN + len + 2, BW_CLASS_IN);
+	q->qlen = (uint16_t)(BW_HDR_LEN + len + 4);
+	bw_name_lower(q->lname);
+	return true;
+}
+
+static enum bwb_kind classify(struct bwb *b, const struct bwb_query *q)
+{
+	struct bw_answer_info info;
+	bw_answer(b->zs, &b->conf, q->wire, q->qlen, b->resp, sizeof(b->resp), 0, &info);
+	switch (info.kind) {
+	case BW_ANS_NXDOMAIN:
+		return BWB_MISS;
+	case BW_ANS_REFERRAL:
+		return BWB_REFERRAL;
+	case BW_ANS_DROP: case BW_ANS_POSITIVE: case BW_ANS_NODATA:
+	case BW_ANS_REFUSED: case BW_ANS_ERROR:
+		break;
+	}
+	if (bw_table_lookup(b->table, bw_hash_name(q->lname), q->lname, q->len))
+		return BWB_HIT;
+	return BWB_WILDCARD;
+}
+
+static int read_queries(struct bwb *b, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char line[2048], name[1100], type[32];
+	struct bwb_query q;
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "%1023s %31s", name, type) != 2 || !make_query(&q, name, type))
+			continue;
+		if (push(b, BWB_ALL, &q) != 0 || push(b, classify(b, &q), &q) != 0)
+			break;
+	}
+	fclose(f);
+	return 0;
+}
+
+struct bwb *bwb_open(const char *zone, const char *origin, const char *queries)
+{
+	struct bwb *b = calloc(1, sizeof(*b));
+	struct bw_compile_opts opts = { 0 };
+	struct bw_diag d = { .quiet = 1 };
+	uint8_t apex[BW_NAME_MAXLEN], *data;
+	char err[256];
+	size_t len;
+
+	if (b == NULL)
+		return NULL;
+	if (origin != NULL && bw_name_from_text(apex, origin, strlen(origin),
+	                                        (const uint8_t *)"") > 0)
+		opts.origin = apex;
+	double t0 = now();
+	if (bw_compile_file(zone, &opts, &d, &data, &len) != 0 ||
+	    bw_table_from_mem(data, len, true, &b->table, err, sizeof(err)) != 0) {
+		fprintf(stderr, "bench: %s: cannot compile: %s:%u: %s\n", zone,
+		        d.first_file, d.first_line, d.first_msg);
+		free(b);
+		return NULL;
+	}
+	b->compile_seconds = now() - t0;
+	b->zs = bw_zoneset_new(&b->table, 1);
+	bw_answer_conf_default(&b->conf);
+	if (b->zs == NULL || read_queries(b, queries) != 0) {
+		fprintf(stderr, "bench: %s: cannot read queries\n", queries);
+		bwb_close(b);
+		return NULL;
+	}
+	return b;
+}
+
+void bwb_close(struct bwb *b)
+{
+	if (b == NULL)
+		return;
+	for (int k = 0; k < BWB_NKINDS; k++)
+		free(b->q[k]);
+	bw_zoneset_free(b->zs);
+	bw_table_close(b->table);
+	free(b);
+}
+
+size_t bwb_count(const struct bwb *b, enum bwb_kind kind)
+{
+	return b->n[kind];
+}
+
+int bwb_name_parse(struct bwb *b, enum bwb_kind kind, size_t i)
+{
+	const struct bwb_query *q = &b->q[kind][i];
+	return bw_name_from_text(b->scratch, q->text, strlen(q->text),
+	                         (const uint8_t *)"");
+}
+
+int bwb_lookup(struct bwb *b, enum bwb_kind kind, size_t i)
+{
+	const struct bwb_query *q = &b->q[kind][i];
+	const struct bw_table *t = bw_zoneset_find(b->zs, q->lname);
+	size_t off = 0;
+
+	if (t == NULL)
+		return 0;
+	/* Exact match, then the closest encloser as the engine searches it. */
+	while (q->lname[off] != 0) {
+		const uint8_t *s = q->lname + off;
+		if (bw_table_lookup(t, bw_hash_name(s), s, q->len - off))
+			return 1;
+		off += q->lname[off] + 1u;
+	}
+	return 0;
+}
+
+size_t bwb_answer(struct bwb *b, enum bwb_kind kind, size_t i)
+{
+	const struct bwb_query *q = &b->q[kind][i];
+	return bw_answer(b->zs, &b->conf, q->wire, q->qlen, b->resp,
+	                 sizeof(b->resp), 0, NULL);
+}
+
+double bwb_compile_seconds(const struct bwb *b)
+{
+	return b->compile_seconds;
+}
+
+size_t bwb_table_size(const struct bwb *b)
+{
+	return bw_table_size(b->table);
+}

@@ -1,0 +1,104 @@
+/*  bulwark — bulwarkd configuration: named.conf syntax.
+ *
+ *  The file is first read into a generic tree (statement name, values that
+ *  are words, quoted strings or blocks), then each known statement is
+ *  checked and turned into struct bw_conf.  Unknown or unsupported
+ *  statements are errors with file:line.  The reference is docs/config.md.
+ */
+#ifndef BULWARK_CP_CONF_H
+#define BULWARK_CP_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "bulwark/diag.h"
+#include "bulwark/wire.h"
+
+/*! Nesting limit of `include`. */
+#define BW_CONF_INCLUDE_MAX 8
+/*! Largest worker count or lcore number. */
+#define BW_CONF_WORKERS_MAX 1024
+
+enum bw_conf_io {
+	BW_CONF_IO_SOCKET = 0,  /*!< Kernel UDP sockets (the default). */
+	BW_CONF_IO_DPDK,
+};
+
+/*! A socket address with the place that configured it. */
+struct bw_conf_addr {
+	struct sockaddr_storage ss;
+	socklen_t len;
+	const char *file;         /*!< Points into bw_conf.files. */
+	unsigned line;
+};
+
+/*! A `dataplane { port "NAME" { address ...; }; }` entry. */
+struct bw_conf_port {
+	char *name;
+	struct bw_conf_addr *addrs;
+	size_t naddrs;
+};
+
+/*! A `zone` statement; exactly one of table and file is set. */
+struct bw_conf_zone {
+	char *name;                    /*!< As written. */
+	uint8_t apex[BW_NAME_MAXLEN];  /*!< Lowercase wire name. */
+	char *table;                   /*!< Resolved path of a table file. */
+	char *file;                    /*!< Resolved path of a zone file. */
+	const char *src;               /*!< Config file that declared it. */
+	unsigned line;
+};
+
+struct bw_conf {
+	char **files;             /*!< Every file read; [0] is the config. */
+	size_t nfiles;
+
+	/* options */
+	char *directory;          /*!< Absolute or as given; never NULL. */
+	char *control_socket;     /*!< Resolved path, or NULL. */
+	char *pid_file;           /*!< Resolved path, or NULL. */
+	struct bw_conf_addr *listen;
+	size_t nlisten;
+	uint16_t edns_udp_size;   /*!< 1232 unless set. */
+	uint8_t *nsid;            /*!< NULL: no NSID. */
+	size_t nsid_len;
+	char *version;            /*!< CH TXT version.bind; NULL: refused. */
+	char *server_id;          /*!< CH TXT id.server; NULL: refused. */
+
+	/* dataplane */
+	enum bw_conf_io io;
+	unsigned workers;         /*!< At least 1. */
+	int cpu_first;            /*!< First lcore of `workers A-B`, or -1. */
+	char *eal_args;
+	struct bw_conf_port *ports;
+	size_t nports;
+
+	struct bw_conf_zone *zones;
+	size_t nzones;
+};
+
+/*!
+ * \brief Reads and checks a configuration file and its includes.
+ *
+ * \param path     Config file.
+ * \param out      Set to the configuration on success.
+ * \param d        Every error and warning is reported here with file:line.
+ * \return 0, or BW_ECONF, BW_EDEPTH, BW_ENOMEM or an errno code; on error
+ *         \a out is not set.
+ */
+int bw_conf_load(const char *path, struct bw_conf **out, struct bw_diag *d);
+
+/*!
+ * \brief Frees a configuration (NULL is accepted).
+ */
+void bw_conf_free(struct bw_conf *conf);
+
+/*!
+ * \brief Writes an address as "192.0.2.1 port 53" or "2001:db8::1 port 53".
+ */
+void bw_conf_addr_text(const struct sockaddr_storage *ss, char *out,
+                       size_t cap);
+
+#endif /* BULWARK_CP_CONF_H */

@@ -1,0 +1,391 @@
+/*  bulwark — bulwarkd: the authoritative server.
+ *
+ *  Loads the configuration and every zone, publishes the zone set, starts
+ *  the UDP workers, then waits for signals: SIGHUP reloads the
+ *  configuration's zones, SIGTERM and SIGINT stop the server.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bulwark/answer.h"
+#include "bulwark/compile.h"
+#include "bulwark/err.h"
+#include "bulwark/table.h"
+#include "bulwark/zoneset.h"
+#include "conf.h"
+#include "log.h"
+#include "udp.h"
+
+#ifndef BW_VERSION
+#define BW_VERSION "unknown"
+#endif
+
+#define DEFAULT_CONF "/etc/bulwark/bulwark.conf"
+
+/* A zone set and the tables it was built over (it does not own them). */
+struct zones {
+	struct bw_table **tables;
+	size_t n;
+	struct bw_zoneset *zs;
+};
+
+struct daemon {
+	const char *conf_path;
+	struct bw_conf *conf;         /* As started; workers use its texts. */
+	struct bw_answer_conf answer;
+	struct zones zones;           /* The published set. */
+	struct bw_udp *udp;
+	bool pid_written;
+};
+
+/* ---- Zones. ---- */
+
+static void zones_free(struct zones *z)
+{
+	bw_zoneset_free(z->zs);
+	for (size_t i = 0; i < z->n; i++)
+		bw_table_close(z->tables[i]);
+	free(z->tables);
+	memset(z, 0, sizeof(*z));
+}
+
+static int compile_zone(const struct bw_conf_zone *z, struct bw_table **out)
+{
+	struct bw_diag d = { .emit = bw_log_diag };
+	struct bw_compile_opts opts = { .origin = z->apex };
+	char err[256] = "";
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	rc = bw_compile_file(z->file, &opts, &d, &buf, &len);
+	if (rc != 0) {
+		bw_log(LOG_ERR, "zone %s: %s: %s", z->name, z->file, bw_strerror(rc));
+		return rc;
+	}
+	rc = bw_table_from_mem(buf, len, true, out, err, sizeof(err));
+	if (rc != 0)
+		bw_log(LOG_ERR, "zone %s: compiled table of %s: %s", z->name,
+		       z->file, err[0] != '\0' ? err : bw_strerror(rc));
+	return rc;
+}
+
+static int open_zone(const struct bw_conf_zone *z, struct bw_table **out)
+{
+	char err[256] = "";
+	int rc;
+
+	if (z->file != NULL)
+		return compile_zone(z, out);
+	rc = bw_table_open(z->table, out, err, sizeof(err));
+	if (rc != 0 && strstr(err, z->table) != NULL)
+		bw_log(LOG_ERR, "zone %s: %s", z->name, err);
+	else if (rc != 0)
+		bw_log(LOG_ERR, "zone %s: table %s: %s", z->name, z->table,
+		       err[0] != '\0' ? err : bw_strerror(rc));
+	return rc;
+}
+
+/* Loads one zone and checks that the table is the configured zone's. */
+static int load_zone(const struct bw_conf_zone *z, struct bw_table **out)
+{
+	char apex[BW_NAME_MAXTEXT];
+	int rc = open_zone(z, out);
+
+	if (rc != 0)
+		return rc;
+	if (!bw_name_equal(bw_table_apex(*out), z->apex)) {
+		bw_name_to_text(apex, sizeof(apex), bw_table_apex(*out));
+		bw_log(LOG_ERR, "zone %s: %s holds zone %s", z->name,
+		       z->table != NULL ? z->table : z->file, apex);
+		bw_table_close(*out);
+		return BW_EZONE;
+	}
+	bw_log(LOG_INFO, "zone %s: serial %u, %zu names, from %s%s", z->name,
+	       bw_table_serial(*out), bw_table_nodes(*out),
+	       z->table != NULL ? z->table : z->file,
+	       z->table != NULL ? "" : " (compiled)");
+	return 0;
+}
+
+/* Loads every zone of \a c; all or nothing. */
+static int load_zones(const struct bw_conf *c, struct zones *out)
+{
+	struct zones z = { .tables = calloc(c->nzones + 1, sizeof(*z.tables)) };
+	size_t failed = 0;
+
+	if (z.tables == NULL)
+		return BW_ENOMEM;
+	for (size_t i = 0; i < c->nzones; i++) {
+		if (load_zone(&c->zones[i], &z.tables[z.n]) == 0)
+			z.n++;
+		else
+			failed++;
+	}
+	if (failed == 0)
+		z.zs = bw_zoneset_new(z.tables, z.n);
+	if (failed > 0 || z.zs == NULL) {
+		if (failed > 0)
+			bw_log(LOG_ERR, "%zu of %zu zones failed to load", failed,
+			       c->nzones);
+		zones_free(&z);
+		return failed > 0 ? BW_EZONE : BW_ENOMEM;
+	}
+	*out = z;
+	return 0;
+}
+
+/* ---- Reload. ---- */
+
+static bool str_same(const char *a, const char *b)
+{
+	return (a == NULL || b == NULL) ? a == b : strcmp(a, b) == 0;
+}
+
+static bool addrs_same(const struct bw_conf *a, const struct bw_conf *b)
+{
+	if (a->nlisten != b->nlisten)
+		return false;
+	for (size_t i = 0; i < a->nlisten; i++)
+		if (a->listen[i].len != b->listen[i].len ||
+		    memcmp(&a->listen[i].ss, &b->listen[i].ss, a->listen[i].len) != 0)
+			return false;
+	return true;
+}
+
+/* Settings that the running workers keep until a restart. */
+static bool restart_needed(const struct bw_conf *a, const struct bw_conf *b)
+{
+	return !addrs_same(a, b) || a->io != b->io || a->workers != b->workers ||
+	       a->cpu_first != b->cpu_first ||
+	       a->edns_udp_size != b->edns_udp_size ||
+	       a->nsid_len != b->nsid_len ||
+	       (a->nsid_len > 0 && memcmp(a->nsid, b->nsid, a->nsid_len) != 0) ||
+	       !str_same(a->version, b->version) ||
+	       !str_same(a->server_id, b->server_id);
+}
+
+static void reload(struct daemon *dm)
+{
+	struct bw_diag d = { .emit = bw_log_diag };
+	struct bw_conf *nc = NULL;
+	struct zones nz;
+
+	bw_log(LOG_INFO, "reloading %s", dm->conf_path);
+	if (bw_conf_load(dm->conf_path, &nc, &d) != 0) {
+		bw_log(LOG_ERR, "reload failed: configuration errors; keeping "
+		       "the zones that are loaded");
+		return;
+	}
+	if (restart_needed(dm->conf, nc))
+		bw_log(LOG_WARNING, "reload: changes to listen-on, dataplane, "
+		       "edns-udp-size, nsid, version or server-id take effect "
+		       "only after a restart");
+	if (load_zones(nc, &nz) != 0) {
+		bw_log(LOG_ERR, "reload failed: keeping the zones that are loaded");
+		bw_conf_free(nc);
+		return;
+	}
+	/* bw_udp_publish() returns once no worker uses the old set. */
+	(void)bw_udp_publish(nz.zs);
+	zones_free(&dm->zones);
+	dm->zones = nz;
+	bw_log(LOG_INFO, "reload done: %zu zones", nz.n);
+	bw_conf_free(nc);
+}
+
+/* ---- Startup and shutdown. ---- */
+
+static void answer_conf(struct daemon *dm)
+{
+	const struct bw_conf *c = dm->conf;
+
+	bw_answer_conf_default(&dm->answer);
+	dm->answer.udp_max = c->edns_udp_size;
+	dm->answer.nsid = c->nsid;
+	dm->answer.nsid_len = (uint16_t)c->nsid_len;
+	dm->answer.version_bind = c->version;
+	dm->answer.id_server = c->server_id;
+}
+
+static int write_pid(struct daemon *dm)
+{
+	const char *path = dm->conf->pid_file;
+	FILE *f;
+
+	if (path == NULL)
+		return 0;
+	f = fopen(path, "w");
+	if (f == NULL || fprintf(f, "%ld\n", (long)getpid()) < 0 ||
+	    fclose(f) != 0) {
+		bw_log(LOG_ERR, "pid-file %s: %s", path, strerror(errno));
+		return BW_EIO;
+	}
+	dm->pid_written = true;
+	return 0;
+}
+
+static int start_udp(struct daemon *dm)
+{
+	const struct bw_conf *c = dm->conf;
+	struct bw_udp_conf uc = {
+		.addrs = c->listen, .naddrs = c->nlisten, .workers = c->workers,
+		.cpu_first = c->cpu_first, .answer = &dm->answer,
+	};
+	char err[256] = "";
+	int rc = bw_udp_start(&uc, &dm->udp, err, sizeof(err));
+
+	if (rc != 0)
+		bw_log(LOG_ERR, "cannot start UDP workers: %s", err);
+	return rc;
+}
+
+static void summary(const struct daemon *dm)
+{
+	const struct bw_conf *c = dm->conf;
+	char addr[INET6_ADDRSTRLEN + 32];
+
+	bw_log(LOG_NOTICE, "bulwarkd %s started: io socket, %u worker%s, "
+	       "%zu zone%s", BW_VERSION, c->workers, c->workers == 1 ? "" : "s",
+	       dm->zones.n, dm->zones.n == 1 ? "" : "s");
+	for (size_t i = 0; i < c->nlisten; i++) {
+		bw_conf_addr_text(&c->listen[i].ss, addr, sizeof(addr));
+		bw_log(LOG_INFO, "listening on %s (UDP)", addr);
+	}
+	if (c->control_socket != NULL)
+		bw_log(LOG_INFO, "control-socket %s: not served by this version",
+		       c->control_socket);
+}
+
+static int start(struct daemon *dm)
+{
+	struct bw_diag d = { .emit = bw_log_diag };
+	int rc = bw_conf_load(dm->conf_path, &dm->conf, &d);
+
+	if (rc != 0) {
+		bw_log(LOG_ERR, "%s: cannot load the configuration: %s",
+		       dm->conf_path, bw_strerror(rc));
+		return rc;
+	}
+	if (dm->conf->io == BW_CONF_IO_DPDK) {
+		bw_log(LOG_ERR, "io dpdk: not built in this version");
+		return BW_ECONF;
+	}
+	rc = load_zones(dm->conf, &dm->zones);
+	if (rc != 0)
+		return rc;
+	answer_conf(dm);
+	(void)bw_udp_publish(dm->zones.zs);
+	rc = start_udp(dm);
+	if (rc == 0)
+		rc = write_pid(dm);
+	if (rc == 0)
+		summary(dm);
+	return rc;
+}
+
+static void log_stats(const struct bw_udp *udp)
+{
+	struct bw_udp_stats st;
+
+	bw_udp_stats(udp, &st);
+	bw_log(LOG_INFO, "UDP: %" PRIu64 " received, %" PRIu64 " sent, %" PRIu64
+	       " dropped; NOERROR %" PRIu64 ", NXDOMAIN %" PRIu64 ", REFUSED %"
+	       PRIu64, st.rx, st.tx, st.dropped, st.rcode[BW_RCODE_NOERROR],
+	       st.rcode[BW_RCODE_NXDOMAIN], st.rcode[BW_RCODE_REFUSED]);
+}
+
+static void shutdown_all(struct daemon *dm)
+{
+	if (dm->udp != NULL)
+		log_stats(dm->udp);
+	bw_udp_stop(dm->udp);
+	(void)bw_udp_publish(NULL);
+	zones_free(&dm->zones);
+	if (dm->pid_written)
+		(void)unlink(dm->conf->pid_file);
+	bw_conf_free(dm->conf);
+}
+
+/* Signals are blocked in every thread and taken here, synchronously. */
+static void serve(struct daemon *dm, const sigset_t *set)
+{
+	for (;;) {
+		int sig = sigwaitinfo(set, NULL);
+
+		if (sig == SIGHUP) {
+			reload(dm);
+		} else if (sig == SIGTERM || sig == SIGINT) {
+			bw_log(LOG_NOTICE, "%s: stopping", strsignal(sig));
+			return;
+		}
+	}
+}
+
+/* ---- Command line. ---- */
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+	        "Usage: bulwarkd [-c CONF] [-f] [-v] [-V] [-h]\n"
+	        "  -c CONF  configuration file (default " DEFAULT_CONF ")\n"
+	        "  -f       run in the foreground (this version always does)\n"
+	        "  -v       verbose: log debug messages\n"
+	        "  -V       print the version and exit\n"
+	        "  -h       print this help and exit\n"
+	        "Signals: SIGHUP reloads the zones, SIGTERM/SIGINT stop.\n");
+}
+
+/* Returns -1 to go on, otherwise the exit status. */
+static int parse_args(int argc, char **argv, struct daemon *dm)
+{
+	int opt;
+
+	while ((opt = getopt(argc, argv, "c:fvVh")) != -1) {
+		switch (opt) {
+		case 'c': dm->conf_path = optarg; break;
+		case 'f': break;
+		case 'v': bw_log_set_level(LOG_DEBUG); break;
+		case 'V': printf("bulwarkd %s\n", BW_VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		default:  usage(stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "bulwarkd: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	struct daemon dm = { .conf_path = DEFAULT_CONF };
+	sigset_t set;
+	int rc = parse_args(argc, argv, &dm);
+
+	if (rc >= 0)
+		return rc;
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	rc = start(&dm);
+	if (rc == 0)
+		serve(&dm, &set);
+	shutdown_all(&dm);
+	if (rc != 0)
+		bw_log(LOG_ERR, "bulwarkd did not start");
+	return rc == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,78 @@
+/*  bulwark — `io socket`: UDP over kernel sockets.
+ *
+ *  N worker threads; each has its own SO_REUSEPORT socket per listen
+ *  address, receives with recvmmsg(), answers with bw_answer() and sends
+ *  with sendmmsg().  The zone set is published with liburcu QSBR.
+ */
+#ifndef BULWARK_CP_UDP_H
+#define BULWARK_CP_UDP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bulwark/answer.h"
+#include "conf.h"
+
+/*! Datagrams taken per recvmmsg() call. */
+#define BW_UDP_BURST 32
+/*! Buckets of bw_udp_stats.rcode; the last one counts larger rcodes. */
+#define BW_UDP_RCODES 24
+
+/*! Counters of one worker (written by that worker only), or a sum. */
+struct bw_udp_stats {
+	uint64_t rx;                      /*!< Datagrams received. */
+	uint64_t tx;                      /*!< Responses sent. */
+	uint64_t dropped;                 /*!< Not answered or not sent. */
+	uint64_t rcode[BW_UDP_RCODES];    /*!< Responses built, by rcode. */
+} __attribute__((aligned(64)));
+
+struct bw_udp_conf {
+	const struct bw_conf_addr *addrs;  /*!< Addresses to listen on. */
+	size_t naddrs;
+	unsigned workers;                  /*!< Threads, at least 1. */
+	int cpu_first;                     /*!< Pin worker i to CPU
+	                                        cpu_first + i; -1: no pinning. */
+	const struct bw_answer_conf *answer;  /*!< Must outlive the workers. */
+};
+
+struct bw_udp;
+
+/*!
+ * \brief Opens every socket, then starts the workers.  They inherit the
+ *        caller's signal mask and answer from the set given to
+ *        bw_udp_publish(); while that is NULL, queries are dropped
+ *        and counted.
+ *
+ * \param conf    Settings (copied).
+ * \param out     Set to the running service.
+ * \param err     Buffer for the reason of a failure ("ADDRESS: bind: ...").
+ * \param errlen  Its size.
+ * \return 0 or a negative error; nothing runs on failure.
+ */
+int bw_udp_start(const struct bw_udp_conf *conf, struct bw_udp **out,
+                 char *err, size_t errlen);
+
+/*!
+ * \brief Stops the workers (each sees the request within ~100 ms), joins
+ *        them, closes the sockets and frees \a u (NULL is accepted).
+ */
+void bw_udp_stop(struct bw_udp *u);
+
+/*!
+ * \brief Sums the counters of all workers (relaxed reads: a snapshot, not
+ *        an instant).
+ */
+void bw_udp_stats(const struct bw_udp *u, struct bw_udp_stats *sum);
+
+/*!
+ * \brief Makes \a zs the set the workers answer from and waits until no
+ *        worker uses the previous one.
+ *
+ * Must not be called from a registered RCU reader thread.
+ * \param zs  New set, or NULL.
+ * \return The previous set, now unused: the caller frees it (and its
+ *         tables).
+ */
+struct bw_zoneset *bw_udp_publish(struct bw_zoneset *zs);
+
+#endif /* BULWARK_CP_UDP_H */

@@ -1,0 +1,750 @@
+/*  bulwark — the answer engine.
+ *
+ *  A query is parsed once (the name lowercased, its label offsets and the
+ *  hashes of all its suffixes computed in one pass), the zone and the
+ *  node are found by hash, and the response is assembled by copying
+ *  pre-rendered blobs.  Blobs used for an exact match are copied as they
+ *  are; otherwise (wildcards, referrals, negative answers, CNAME chains)
+ *  their compression pointers are relocated.  Nothing here allocates.
+ */
+#include <string.h>
+
+#include "bulwark/answer.h"
+#include "bulwark/wire.h"
+#include "table_impl.h"
+#include "zoneset_impl.h"
+
+#define MAX_CHAIN 8        /* CNAME/DNAME hops followed inside a zone. */
+#define UDP_MIN   512
+#define OPT_LEN   11       /* Root owner, type, class, TTL, rdlen. */
+#define PTR_LIMIT 0x4000
+
+/* A name in the response: lowercase copy, labels, suffix hashes and where
+ * its labels are in the response (for relocating pointers). */
+struct nm {
+	uint8_t lname[BW_NAME_MAXLEN];
+	uint8_t len;
+	int nl;
+	uint8_t loff[BW_NAME_MAXLABELS + 1];
+	uint16_t roff[BW_NAME_MAXLABELS + 1];
+	uint64_t hash[BW_NAME_MAXLABELS + 1];
+};
+
+struct actx {
+	const struct bw_answer_conf *conf;
+	const uint8_t *q;
+	size_t qlen;
+	size_t qend;            /* End of the question section. */
+	uint16_t qtype, qclass;
+	bool edns, do_bit, nsid;
+	uint8_t edns_version;
+	uint16_t edns_size;
+	struct nm name;         /* The question name. */
+
+	uint8_t *r;
+	size_t limit;           /* Room for sections, OPT reserved. */
+	size_t pos;
+	uint16_t count[3];
+	uint16_t rcode;
+	bool aa, tc, referral;
+	const struct bw_table *zone;
+};
+
+/* ---- Query parsing. ---- */
+
+static void nm_hash(struct nm *n)
+{
+	n->hash[0] = BW_HASH_ROOT;
+	for (int k = 1; k <= n->nl; k++)
+		n->hash[k] = bw_hash_label(n->hash[k - 1], n->lname + n->loff[n->nl - k]);
+}
+
+/* Reads the question name (no compression allowed) at offset 12. */
+static bool parse_qname(struct actx *c)
+{
+	struct nm *n = &c->name;
+	size_t pos = BW_HDR_LEN, len = 0;
+
+	n->nl = 0;
+	for (;;) {
+		if (pos >= c->qlen)
+			return false;
+		uint8_t l = c->q[pos];
+		if (l > BW_LABEL_MAXLEN || len + l + 1 > BW_NAME_MAXLEN ||
+		    pos + l + 1 > c->qlen)
+			return false;
+		n->loff[n->nl] = (uint8_t)len;
+		n->roff[n->nl] = (uint16_t)pos;
+		n->lname[len] = l;
+		for (size_t i = 1; i <= l; i++)
+			n->lname[len + i] = bw_lower(c->q[pos + i]);
+		len += l + 1u;
+		pos += l + 1u;
+		if (l == 0)
+			break;
+		n->nl++;
+	}
+	n->len = (uint8_t)len;
+	if (pos + 4 > c->qlen)
+		return false;
+	c->qtype = bw_get16(c->q + pos);
+	c->qclass = bw_get16(c->q + pos + 2);
+	c->qend = pos + 4;
+	nm_hash(n);
+	return true;
+}
+
+static bool parse_opt(struct actx *c, const uint8_t *rr, size_t rdlen)
+{
+	const uint8_t *opt = rr + 10;
+	size_t at = 0;
+
+	if (c->edns)
+		return false;  /* More than one OPT: FORMERR (RFC 6891). */
+	c->edns = true;
+	c->edns_size = bw_get16(rr + 2);
+	c->edns_version = rr[5];
+	c->do_bit = (bw_get16(rr + 6) & BW_EDNS_DO) != 0;
+	while (at < rdlen) {
+		if (at + 4 > rdlen)
+			return false;
+		uint16_t code = bw_get16(opt + at), olen = bw_get16(opt + at + 2);
+		if (at + 4 + olen > rdlen)
+			return false;
+		if (code == BW_EDNS_NSID)
+			c->nsid = true;
+		at += 4u + olen;
+	}
+	return true;
+}
+
+/* Walks the records after the question; only OPT matters. */
+static bool parse_records(struct actx *c, unsigned count, unsigned ar_from)
+{
+	size_t pos = c->qend;
+
+	for (unsigned i = 0; i < count; i++) {
+		size_t next;
+		bool root = pos < c->qlen && c->q[pos] == 0;
+		if (bw_name_unpack(c->q, c->qlen, pos, NULL, &next) < 0 ||
+		    next + 10 > c->qlen)
+			return false;
+		const uint8_t *rr = c->q + next;
+		size_t rdlen = bw_get16(rr + 8);
+		if (next + 10 + rdlen > c->qlen)
+			return false;
+		if (bw_get16(rr) == BW_TYPE_OPT &&
+		    (i < ar_from || !root || !parse_opt(c, rr, rdlen)))
+			return false;
+		pos = next + 10 + rdlen;
+	}
+	return pos == c->qlen;  /* Trailing octets make the query malformed. */
+}
+
+/* ---- Response assembly. ---- */
+
+static void begin_response(struct actx *c, bool with_question)
+{
+	size_t qlen = with_question ? c->qend - BW_HDR_LEN : 0;
+
+	memcpy(c->r, c->q, 2);
+	memcpy(c->r + BW_HDR_LEN, c->q + BW_HDR_LEN, qlen);
+	c->pos = BW_HDR_LEN + qlen;
+	c->count[0] = c->count[1] = c->count[2] = 0;
+	c->aa = c->tc = c->referral = false;
+}
+
+static size_t opt_size(const struct actx *c)
+{
+	if (!c->edns)
+		return 0;
+	return OPT_LEN + (c->nsid && c->conf->nsid_len ? 4u + c->conf->nsid_len : 0);
+}
+
+static void set_limit(struct actx *c, size_t cap, bool tcp)
+{
+	size_t limit = UDP_MIN;
+
+	if (tcp)
+		limit = BW_ANSWER_MAX;
+	else if (c->edns && c->edns_size > UDP_MIN)
+		limit = c->edns_size < c->conf->udp_max ? c->edns_size : c->conf->udp_max;
+	if (limit < UDP_MIN)
+		limit = UDP_MIN;
+	if (limit > cap)
+		limit = cap;
+	c->limit = limit - opt_size(c);
+}
+
+/* Offset of the suffix with k labels of name n, in the response. */
+static size_t rel_target(const struct nm *n, unsigned k, bool wild,
+                         unsigned ctx_labels)
+{
+	if (wild && k == ctx_labels)
+		return n->roff[0];
+	return n->roff[n->nl - (int)k];
+}
+
+static bool relocate(struct actx *c, const struct bw_tbl_blob *b, size_t at,
+                     size_t take, const struct nm *n, bool wild)
+{
+	const struct bw_tbl_rel *rel = bw_tbl_blob_rels(b);
+
+	for (uint16_t i = 0; i < b->nrel && rel[i].pos + 2u <= take; i++) {
+		size_t target;
+		if (rel[i].what & BW_REL_CTX) {
+			unsigned k = rel[i].what & 0xff;
+			if ((int)k > n->nl)
+				return false;
+			target = rel_target(n, k, wild, b->ctx_labels);
+		} else {
+			target = at + rel[i].what;
+		}
+		if (target >= PTR_LIMIT)
+			return false;
+		bw_put16(c->r + at + rel[i].pos, (uint16_t)(0xc000 | target));
+	}
+	return true;
+}
+
+/* How much of a blob fits: whole RRsets only. */
+static size_t fit(const struct actx *c, const struct bw_tbl_blob *b,
+                  uint16_t counts[3])
+{
+	size_t room = c->limit - c->pos;
+	const struct bw_tbl_cut *cut = bw_tbl_blob_cuts(b);
+
+	counts[0] = b->an;
+	counts[1] = b->ns;
+	counts[2] = b->ar;
+	if (b->len <= room)
+		return b->len;
+	counts[0] = counts[1] = counts[2] = 0;
+	size_t take = 0;
+	for (uint16_t i = 0; i < b->ncut && cut[i].end <= room; i++) {
+		take = cut[i].end;
+		counts[0] = cut[i].an;
+		counts[1] = cut[i].ns;
+		counts[2] = cut[i].ar;
+	}
+	return take;
+}
+
+/*
+ * Appends a blob for name n.  Returns where it starts, or 0 when not all
+ * of its answer and authority records fit (TC is then set).
+ */
+static size_t put_blob(struct actx *c, const struct bw_tbl_blob *b,
+                       const struct nm *n, bool wild)
+{
+	uint16_t counts[3];
+	size_t at = c->pos;
+	size_t take = fit(c, b, counts);
+	bool direct = at == BW_HDR_LEN + b->ctx_len + 4u && n->roff[0] == BW_HDR_LEN &&
+	              n->nl == b->ctx_labels && !wild;
+
+	memcpy(c->r + at, b->wire, take);
+	if (!direct && !relocate(c, b, at, take, n, wild)) {
+		c->tc = true;
+		return 0;
+	}
+	c->pos += take;
+	for (int s = 0; s < 3; s++)
+		c->count[s] += counts[s];
+	if (counts[0] + counts[1] < b->an + b->ns) {
+		c->tc = true;
+		return 0;
+	}
+	return at;
+}
+
+static void put_negative(struct actx *c, const struct bw_table *t,
+                         const struct nm *n, uint16_t rcode)
+{
+	c->rcode = rcode;
+	put_blob(c, t->neg, n, false);
+}
+
+/* ---- Lookups. ---- */
+
+static const struct bw_tbl_node *find_suffix(const struct bw_table *t,
+                                             const struct nm *n, int k)
+{
+	size_t off = n->loff[n->nl - k];
+	return bw_table_lookup(t, n->hash[k], n->lname + off, n->len - off);
+}
+
+static void referral(struct actx *c, const struct bw_table *t,
+                     const struct nm *n, int cut_labels, bool first)
+{
+	const struct bw_tbl_node *cut = find_suffix(t, n, cut_labels);
+	const struct bw_tbl_blob *b = cut ? bw_table_blob(t, n->hash[cut_labels],
+	                                                  cut, BW_TYPE_NS) : NULL;
+	if (b == NULL) {
+		c->rcode = BW_RCODE_SERVFAIL;  /* Checked tables never get here. */
+		return;
+	}
+	if (first)
+		c->aa = false;
+	c->referral = true;
+	put_blob(c, b, n, false);
+}
+
+/* Answers qtype at a node; returns the CNAME target position or 0. */
+static size_t node_answer(struct actx *c, const struct bw_table *t,
+                          const struct bw_tbl_node *node, uint64_t h,
+                          const struct nm *n, bool wild)
+{
+	const struct bw_tbl_blob *b;
+
+	if (c->qtype == BW_TYPE_ANY)
+		b = node->ntypes > 0 ? bw_table_blob_at(t, h, node, 0) : NULL;
+	else
+		b = bw_table_blob(t, h, node, c->qtype);
+	if (b != NULL) {
+		put_blob(c, b, n, wild);
+		return 0;
+	}
+	if (node->flags & BW_TN_CNAME) {
+		b = bw_table_blob(t, h, node, BW_TYPE_CNAME);
+		size_t at = b ? put_blob(c, b, n, wild) : 0;
+		return at && (b->flags & BW_TB_TARGET) ? at + b->target : 0;
+	}
+	put_negative(c, t, n, BW_RCODE_NOERROR);
+	return 0;
+}
+
+/* Copies the labels of n before its last k labels to the response. */
+static bool put_prefix(struct actx *c, const struct nm *n, int k)
+{
+	for (int i = 0; i < n->nl - k; i++) {
+		const uint8_t *lab = c->r + n->roff[i];
+		size_t l = (size_t)lab[0] + 1;
+		if (c->pos + l > c->limit)
+			return false;
+		memmove(c->r + c->pos, lab, l);
+		c->pos += l;
+	}
+	return true;
+}
+
+/* RFC 6672: the DNAME, then a CNAME synthesized from it; returns the
+ * position of the synthesized target, or 0. */
+static size_t dname_answer(struct actx *c, const struct bw_table *t,
+                           const struct bw_tbl_node *node, int k,
+                           const struct nm *n)
+{
+	const struct bw_tbl_blob *b = bw_table_blob(t, n->hash[k], node, BW_TYPE_DNAME);
+	size_t at = b ? put_blob(c, b, n, false) : 0;
+
+	if (at == 0 || !(b->flags & BW_TB_TARGET))
+		return 0;
+	size_t tpos = at + b->target;
+	uint8_t target[BW_NAME_MAXLEN];
+	int tlen = bw_name_unpack(c->r, c->pos, tpos, target, NULL);
+	size_t prefix = n->loff[n->nl - k];
+	if (tlen < 0)
+		return 0;
+	if (prefix + (size_t)tlen > BW_NAME_MAXLEN) {
+		c->rcode = BW_RCODE_YXDOMAIN;
+		return 0;
+	}
+	size_t rr = c->pos;
+	if (rr + 12 + prefix + 2 > c->limit || n->roff[0] >= PTR_LIMIT ||
+	    tpos >= PTR_LIMIT) {
+		c->tc = true;
+		return 0;
+	}
+	bw_put16(c->r + rr, (uint16_t)(0xc000 | n->roff[0]));
+	bw_put16(c->r + rr + 2, BW_TYPE_CNAME);
+	bw_put16(c->r + rr + 4, BW_CLASS_IN);
+	memcpy(c->r + rr + 6, b->wire + 6, 4);  /* The DNAME's TTL. */
+	c->pos = rr + 12;
+	put_prefix(c, n, k);
+	bw_put16(c->r + c->pos, (uint16_t)(0xc000 | tpos));
+	c->pos += 2;
+	bw_put16(c->r + rr + 10, (uint16_t)(c->pos - rr - 12));
+	c->count[0]++;
+	return rr + 12;
+}
+
+static const struct bw_tbl_node *find_wildcard(const struct bw_table *t,
+                                               const struct nm *n, int k,
+                                               uint64_t *h)
+{
+	static const uint8_t star[2] = { 1, '*' };
+	uint8_t wname[BW_NAME_MAXLEN + 2];
+	size_t off = n->loff[n->nl - k], len = n->len - off;
+
+	if (len + 2 > BW_NAME_MAXLEN)
+		return NULL;
+	memcpy(wname, star, 2);
+	memcpy(wname + 2, n->lname + off, len);
+	*h = bw_hash_label(n->hash[k], star);
+	return bw_table_lookup(t, *h, wname, len + 2);
+}
+
+/* One step of resolution in zone t; returns the next chain target or 0. */
+static size_t resolve(struct actx *c, const struct bw_table *t,
+                      const struct nm *n, bool first)
+{
+	const struct bw_tbl_node *node = find_suffix(t, n, n->nl);
+	int zl = t->hdr->apex_labels, k = n->nl;
+
+	if (node != NULL) {
+		if (node->flags & BW_TN_GLUE)
+			referral(c, t, n, node->cut_labels, first);
+		else if ((node->flags & BW_TN_DELEG) && c->qtype != BW_TYPE_DS)
+			referral(c, t, n, k, first);
+		else
+			return node_answer(c, t, node, n->hash[k], n, false);
+		return 0;
+	}
+	/* The closest encloser: the longest existing ancestor. */
+	for (k = n->nl - 1; k >= zl; k--) {
+		node = find_suffix(t, n, k);
+		if (node != NULL)
+			break;
+	}
+	if (node == NULL) {
+		c->rcode = BW_RCODE_SERVFAIL;
+		return 0;
+	}
+	if (node->flags & BW_TN_GLUE) {
+		referral(c, t, n, node->cut_labels, first);
+	} else if (node->flags & BW_TN_DELEG) {
+		referral(c, t, n, k, first);
+	} else if (node->flags & BW_TN_DNAME) {
+		return dname_answer(c, t, node, k, n);
+	} else if (node->flags & BW_TN_HAS_WILDCARD) {
+		uint64_t h;
+		const struct bw_tbl_node *w = find_wildcard(t, n, k, &h);
+		if (w != NULL)
+			return node_answer(c, t, w, h, n, true);
+		put_negative(c, t, n, BW_RCODE_NXDOMAIN);
+	} else {
+		put_negative(c, t, n, BW_RCODE_NXDOMAIN);
+	}
+	return 0;
+}
+
+/* Reads a name written earlier in the response into n. */
+static bool nm_from_response(struct nm *n, const uint8_t *r, size_t end,
+                             size_t pos)
+{
+	size_t len = 0;
+
+	n->nl = 0;
+	for (int jumps = 0; jumps < BW_NAME_MAXLABELS; ) {
+		if (pos >= end)
+			return false;
+		uint8_t l = r[pos];
+		if ((l & 0xc0) == 0xc0) {
+			if (pos + 1 >= end)
+				return false;
+			size_t to = (size_t)(l & 0x3f) << 8 | r[pos + 1];
+			if (to >= pos)
+				return false;
+			pos = to;
+			jumps++;
+			continue;
+		}
+		if (l > BW_LABEL_MAXLEN || len + l + 1 > BW_NAME_MAXLEN ||
+		    pos + l + 1 > end || n->nl >= BW_NAME_MAXLABELS)
+			return false;
+		n->loff[n->nl] = (uint8_t)len;
+		n->roff[n->nl] = (uint16_t)pos;
+		n->lname[len] = l;
+		for (size_t i = 1; i <= l; i++)
+			n->lname[len + i] = bw_lower(r[pos + i]);
+		len += l + 1u;
+		if (l == 0) {
+			n->len = (uint8_t)len;
+			nm_hash(n);
+			return true;
+		}
+		pos += l + 1u;
+		n->nl++;
+	}
+	return false;
+}
+
+static bool in_zone(const struct bw_table *t, const struct nm *n)
+{
+	int zl = t->hdr->apex_labels;
+
+	return n->nl >= zl &&
+	       memcmp(n->lname + n->loff[n->nl - zl], t->hdr->apex, t->hdr->apex_len) == 0;
+}
+
+static bool seen_before(const uint64_t *seen, int n, uint64_t h)
+{
+	for (int i = 0; i < n; i++) {
+		if (seen[i] == h)
+			return true;
+	}
+	return false;
+}
+
+static void answer_zone(struct actx *c, const struct bw_table *t)
+{
+	struct nm chain;
+	const struct nm *n = &c->name;
+	uint64_t seen[MAX_CHAIN];
+
+	c->aa = true;
+	c->zone = t;
+	for (int hop = 0; hop < MAX_CHAIN; hop++) {
+		seen[hop] = n->hash[n->nl];
+		size_t next = resolve(c, t, n, hop == 0);
+		if (next == 0 || c->tc || !nm_from_response(&chain, c->r, c->pos, next) ||
+		    !in_zone(t, &chain))
+			return;
+		/* A name met before ends the chain (a loop). */
+		if (seen_before(seen, hop + 1, chain.hash[chain.nl]))
+			return;
+		n = &chain;
+	}
+}
+
+static void answer_in(struct actx *c, const struct bw_zoneset *zs)
+{
+	const struct nm *n = &c->name;
+	const struct bw_table *t = zs ? bw_zoneset_match(zs, n->hash, n->lname,
+	                                                 n->loff, n->nl) : NULL;
+
+	/* DS lives on the parent side of a cut (RFC 4035 §3.1.4.1). */
+	if (t != NULL && c->qtype == BW_TYPE_DS && n->nl > 0 &&
+	    t->hdr->apex_labels == n->nl) {
+		const struct bw_table *parent =
+			bw_zoneset_match(zs, n->hash, n->lname, n->loff + 1, n->nl - 1);
+		if (parent != NULL)
+			t = parent;
+	}
+	if (t == NULL) {
+		c->rcode = BW_RCODE_REFUSED;
+		return;
+	}
+	answer_zone(c, t);
+}
+
+/* ---- CHAOS class: version.bind and friends. ---- */
+
+static const char *chaos_text(const struct actx *c)
+{
+	static const uint8_t version_bind[] = "\007version\004bind";
+	static const uint8_t version_server[] = "\007version\006server";
+	static const uint8_t id_server[] = "\002id\006server";
+	static const uint8_t hostname_bind[] = "\010hostname\004bind";
+	const uint8_t *l = c->name.lname;
+	size_t len = c->name.len;
+
+	if (c->qtype != BW_TYPE_TXT && c->qtype != BW_TYPE_ANY)
+		return NULL;
+	if ((len == sizeof(version_bind) && memcmp(l, version_bind, len) == 0) ||
+	    (len == sizeof(version_server) && memcmp(l, version_server, len) == 0))
+		return c->conf->version_bind;
+	if ((len == sizeof(id_server) && memcmp(l, id_server, len) == 0) ||
+	    (len == sizeof(hostname_bind) && memcmp(l, hostname_bind, len) == 0))
+		return c->conf->id_server;
+	return NULL;
+}
+
+static void answer_chaos(struct actx *c)
+{
+	const char *text = chaos_text(c);
+	size_t tlen = text ? strlen(text) : 0;
+
+	if (text == NULL) {
+		c->rcode = BW_RCODE_REFUSED;
+		return;
+	}
+	if (tlen > 255)
+		tlen = 255;
+	if (c->pos + 13 + tlen > c->limit) {
+		c->tc = true;
+		return;
+	}
+	uint8_t *p = c->r + c->pos;
+	bw_put16(p, 0xc000 | BW_HDR_LEN);
+	bw_put16(p + 2, BW_TYPE_TXT);
+	bw_put16(p + 4, BW_CLASS_CH);
+	bw_put32(p + 6, 0);
+	bw_put16(p + 10, (uint16_t)(tlen + 1));
+	p[12] = (uint8_t)tlen;
+	memcpy(p + 13, text, tlen);
+	c->pos += 13 + tlen;
+	c->count[0] = 1;
+	c->aa = true;
+}
+
+/* ---- Finishing. ---- */
+
+static void put_opt(struct actx *c)
+{
+	uint8_t *p = c->r + c->pos;
+	bool nsid = c->nsid && c->conf->nsid_len > 0;
+	uint16_t rdlen = nsid ? (uint16_t)(4 + c->conf->nsid_len) : 0;
+
+	p[0] = 0;
+	bw_put16(p + 1, BW_TYPE_OPT);
+	bw_put16(p + 3, c->conf->udp_max);
+	p[5] = (uint8_t)(c->rcode >> 4);
+	p[6] = 0;  /* Version 0. */
+	bw_put16(p + 7, c->do_bit ? BW_EDNS_DO : 0);
+	bw_put16(p + 9, rdlen);
+	if (nsid) {
+		bw_put16(p + 11, BW_EDNS_NSID);
+		bw_put16(p + 13, c->conf->nsid_len);
+		memcpy(p + 15, c->conf->nsid, c->conf->nsid_len);
+	}
+	c->pos += OPT_LEN + rdlen;
+	c->count[2]++;
+}
+
+static size_t finish(struct actx *c, bool with_question)
+{
+	uint16_t qflags = bw_get16(c->q + 2);
+	uint16_t flags = BW_FLAG_QR | (qflags & (0x7800 | BW_FLAG_RD | BW_FLAG_CD));
+
+	if (c->aa)
+		flags |= BW_FLAG_AA;
+	if (c->tc)
+		flags |= BW_FLAG_TC;
+	flags |= c->rcode & 0xf;
+	if (c->edns)
+		put_opt(c);
+	bw_put16(c->r + 2, flags);
+	bw_put16(c->r + 4, with_question ? 1 : 0);
+	bw_put16(c->r + 6, c->count[0]);
+	bw_put16(c->r + 8, c->count[1]);
+	bw_put16(c->r + 10, c->count[2]);
+	return c->pos;
+}
+
+static enum bw_answer_kind kind_of(const struct actx *c)
+{
+	switch (c->rcode) {
+	case BW_RCODE_NOERROR:
+		if (c->referral)
+			return BW_ANS_REFERRAL;
+		return c->count[0] > 0 ? BW_ANS_POSITIVE : BW_ANS_NODATA;
+	case BW_RCODE_NXDOMAIN:
+		return BW_ANS_NXDOMAIN;
+	case BW_RCODE_REFUSED:
+		return BW_ANS_REFUSED;
+	default:
+		return BW_ANS_ERROR;
+	}
+}
+
+static void fill_info(const struct actx *c, struct bw_answer_info *info,
+                      size_t len)
+{
+	if (info == NULL)
+		return;
+	info->kind = len ? kind_of(c) : BW_ANS_DROP;
+	info->rcode = (uint8_t)c->rcode;
+	info->tc = c->tc;
+	info->edns = c->edns;
+	info->do_bit = c->do_bit;
+	info->qtype = c->qtype;
+	info->zone = c->zone;
+}
+
+/* Picks the rcode for queries we don't answer from zones, 0 if we do. */
+static uint16_t precheck(const struct actx *c)
+{
+	if (c->edns && c->edns_version > 0)
+		return BW_RCODE_BADVERS;
+	switch (c->qtype) {
+	case BW_TYPE_OPT:
+	case 249: /* TKEY */
+	case 250: /* TSIG */
+		return BW_RCODE_FORMERR;
+	case 253: /* MAILB */
+	case 254: /* MAILA */
+		return BW_RCODE_NOTIMP;
+	case BW_TYPE_AXFR:
+	case BW_TYPE_IXFR:
+		return BW_RCODE_REFUSED;  /* Zone transfers are not served yet. */
+	default:
+		return 0;
+	}
+}
+
+static size_t respond(struct actx *c, const struct bw_zoneset *zs, bool tcp,
+                      size_t cap)
+{
+	set_limit(c, cap, tcp);
+	begin_response(c, true);
+	c->rcode = precheck(c);
+	if (c->rcode != 0)
+		return finish(c, true);
+	if (c->qclass == BW_CLASS_IN)
+		answer_in(c, zs);
+	else if (c->qclass == BW_CLASS_CH)
+		answer_chaos(c);
+	else
+		c->rcode = BW_RCODE_REFUSED;
+	return finish(c, true);
+}
+
+/* A response with just the header (and the question when it parsed). */
+static size_t error_response(struct actx *c, uint16_t rcode, bool with_question,
+                             size_t cap)
+{
+	set_limit(c, cap, false);
+	begin_response(c, with_question);
+	c->rcode = rcode;
+	return finish(c, with_question);
+}
+
+size_t bw_answer(const struct bw_zoneset *zs, const struct bw_answer_conf *conf,
+                 const uint8_t *q, size_t qlen, uint8_t *resp, size_t cap,
+                 unsigned flags, struct bw_answer_info *info)
+{
+	struct actx c;
+	struct bw_hdr h;
+	size_t len = 0;
+
+	c.conf = conf;
+	c.q = q;
+	c.qlen = qlen;
+	c.r = resp;
+	c.zone = NULL;
+	c.edns = c.do_bit = c.nsid = false;
+	c.edns_version = 0;
+	c.edns_size = 0;
+	c.qtype = 0;
+	c.rcode = 0;
+	c.aa = c.tc = c.referral = false;
+	if (qlen < BW_HDR_LEN || cap < UDP_MIN) {
+		fill_info(&c, info, 0);
+		return 0;
+	}
+	bw_hdr_read(q, &h);
+	if (h.flags & BW_FLAG_QR) {
+		fill_info(&c, info, 0);
+		return 0;  /* Never answer a response. */
+	}
+	c.qend = BW_HDR_LEN;
+	bool question = h.qdcount == 1 && parse_qname(&c);
+	bool records = question &&
+	               parse_records(&c, (unsigned)h.ancount + h.nscount + h.arcount,
+	                             (unsigned)h.ancount + h.nscount);
+	if (BW_OPCODE(h.flags) != BW_OPCODE_QUERY)
+		len = error_response(&c, BW_RCODE_NOTIMP, question, cap);
+	else if (!records)
+		len = error_response(&c, BW_RCODE_FORMERR, question, cap);
+	else
+		len = respond(&c, zs, flags & BW_ANSWER_TCP, cap);
+	fill_info(&c, info, len);
+	return len;
+}
+
+void bw_answer_conf_default(struct bw_answer_conf *conf)
+{
+	memset(conf, 0, sizeof(*conf));
+	conf->udp_max = 1232;
+}

@@ -1,0 +1,76 @@
+/*  bulwark — building an immutable zone set.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "bulwark/wire.h"
+#include "bulwark/zoneset.h"
+#include "zoneset_impl.h"
+
+static void insert(struct bw_zoneset *zs, const struct bw_table *t)
+{
+	uint32_t at = (uint32_t)t->apex_hash & zs->mask;
+
+	for (;;) {
+		struct bw_zoneset_slot *s = &zs->slots[at];
+		if (s->table == NULL) {
+			s->hash = t->apex_hash;
+			s->table = t;
+			zs->count++;
+			break;
+		}
+		if (s->hash == t->apex_hash &&
+		    s->table->hdr->apex_len == t->hdr->apex_len &&
+		    memcmp(s->table->hdr->apex, t->hdr->apex, t->hdr->apex_len) == 0) {
+			s->table = t;  /* The later table for one apex wins. */
+			break;
+		}
+		at = (at + 1) & zs->mask;
+	}
+	if (t->hdr->apex_labels > zs->max_labels)
+		zs->max_labels = t->hdr->apex_labels;
+}
+
+struct bw_zoneset *bw_zoneset_new(struct bw_table *const *tables, size_t n)
+{
+	size_t nslots = 8;
+
+	while (nslots < n * 2)
+		nslots *= 2;
+	struct bw_zoneset *zs = calloc(1, sizeof(*zs) + nslots * sizeof(zs->slots[0]));
+	if (zs == NULL)
+		return NULL;
+	zs->mask = (uint32_t)(nslots - 1);
+	for (size_t i = 0; i < n; i++)
+		insert(zs, tables[i]);
+	return zs;
+}
+
+void bw_zoneset_free(struct bw_zoneset *zs)
+{
+	free(zs);
+}
+
+size_t bw_zoneset_count(const struct bw_zoneset *zs)
+{
+	return zs->count;
+}
+
+const struct bw_table *bw_zoneset_find(const struct bw_zoneset *zs,
+                                       const uint8_t *lname)
+{
+	uint8_t loff[BW_NAME_MAXLABELS + 1];
+	uint64_t hash[BW_NAME_MAXLABELS + 1];
+	int nl = 0;
+	size_t pos = 0;
+
+	while (lname[pos] != 0 && nl < BW_NAME_MAXLABELS) {
+		loff[nl++] = (uint8_t)pos;
+		pos += lname[pos] + 1u;
+	}
+	loff[nl] = (uint8_t)pos;
+	hash[0] = BW_HASH_ROOT;
+	for (int k = 1; k <= nl; k++)
+		hash[k] = bw_hash_label(hash[k - 1], lname + loff[nl - k]);
+	return bw_zoneset_match(zs, hash, lname, loff, nl);
+}

@@ -1,0 +1,57 @@
+/*  bulwark — the zone set's layout and its longest-suffix match
+ *  (internal to the dataplane).
+ */
+#ifndef BULWARK_DATAPLANE_ZONESET_IMPL_H
+#define BULWARK_DATAPLANE_ZONESET_IMPL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "table_impl.h"
+
+struct bw_zoneset_slot {
+	uint64_t hash;                 /*!< Hash of the apex name. */
+	const struct bw_table *table;  /*!< NULL: empty slot. */
+};
+
+struct bw_zoneset {
+	size_t count;
+	uint32_t mask;
+	uint8_t max_labels;            /*!< Most labels of any apex. */
+	struct bw_zoneset_slot slots[];
+};
+
+/*!
+ * \brief The zone with the longest apex that is a suffix of a name.
+ *
+ * \param zs     Zone set.
+ * \param hash   hash[k]: hash of the name's suffix with k labels.
+ * \param lname  Lowercase wire name.
+ * \param loff   Offsets of the name's labels in \a lname.
+ * \param nl     Number of labels.
+ * \return The table, or NULL.
+ */
+static inline const struct bw_table *
+bw_zoneset_match(const struct bw_zoneset *zs, const uint64_t *hash,
+                 const uint8_t *lname, const uint8_t *loff, int nl)
+{
+	int k = nl < zs->max_labels ? nl : zs->max_labels;
+
+	for (; k >= 0; k--) {
+		const uint8_t *suffix = lname + loff[nl - k];
+		uint32_t at = (uint32_t)hash[k] & zs->mask;
+		for (;;) {
+			const struct bw_zoneset_slot *s = &zs->slots[at];
+			if (s->table == NULL)
+				break;
+			if (s->hash == hash[k] && s->table->hdr->apex_labels == k &&
+			    memcmp(s->table->hdr->apex, suffix, s->table->hdr->apex_len) == 0)
+				return s->table;
+			at = (at + 1) & zs->mask;
+		}
+	}
+	return NULL;
+}
+
+#endif /* BULWARK_DATAPLANE_ZONESET_IMPL_H */

@@ -1,0 +1,30 @@
+/*  bulwark — compiling a zone file into a table (the zonecomp library as
+ *  seen by bulwark-compile and by bulwarkd for `file` zones).
+ */
+#ifndef BULWARK_COMPILE_H
+#define BULWARK_COMPILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bulwark/diag.h"
+
+struct bw_compile_opts {
+	const uint8_t *origin;   /*!< Zone apex (wire); NULL: from the SOA. */
+	unsigned include_depth;  /*!< $INCLUDE nesting limit; 0: default 8. */
+};
+
+/*!
+ * \brief Parses, checks and packs a zone file into table bytes.
+ *
+ * \param path  Zone file.
+ * \param opts  Options.
+ * \param d     Diagnostics (file:line); errors make the call fail.
+ * \param out   Set to a malloc'ed buffer holding the table.
+ * \param len   Set to its length.
+ * \return 0 or a negative error; nothing is returned on error.
+ */
+int bw_compile_file(const char *path, const struct bw_compile_opts *opts,
+                    struct bw_diag *d, uint8_t **out, size_t *len);
+
+#endif /* BULWARK_COMPILE_H */

@@ -1,0 +1,297 @@
+/*  bulwark — the packed answer table: the contract between zonecomp (the
+ *  writer) and the dataplane (the reader).
+ *
+ *  The on-disk layout is described in docs/table-format.md; the structs
+ *  below are that layout.  A table is one position-independent file that
+ *  is mmap'ed and used in place.  All integers in the table are in host
+ *  byte order (the header records which) except DNS wire data.
+ */
+#ifndef BULWARK_TABLE_H
+#define BULWARK_TABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/* ---- Layout. ---- */
+
+#define BW_TBL_MAGIC      "BWZTABLE"
+#define BW_TBL_VERSION    1
+#define BW_TBL_ENDIAN     0x01020304u  /*!< As written by the host. */
+#define BW_TBL_HDR_SIZE   512
+#define BW_TBL_ALIGN      8            /*!< Shards and nodes. */
+
+/* Header flags. */
+#define BW_TBL_F_SIGNED   0x1u
+#define BW_TBL_F_NSEC     0x2u
+#define BW_TBL_F_NSEC3    0x4u
+
+/*! File header, at offset 0. */
+struct bw_tbl_header {
+	char magic[8];
+	uint32_t version;
+	uint32_t endian;
+	uint64_t file_size;
+	uint64_t checksum;        /*!< bw_tbl_checksum() with this field 0. */
+	uint32_t header_size;     /*!< BW_TBL_HDR_SIZE. */
+	uint32_t flags;
+	uint32_t serial;
+	uint32_t sig_expiry;      /*!< Earliest RRSIG expiration, 0: none. */
+	uint32_t nnodes;
+	uint32_t shard_bits;      /*!< nshards = 1 << shard_bits. */
+	uint64_t shard_dir;       /*!< File offset of the shard directory. */
+	uint64_t neg_blob;        /*!< File offset of the negative blob (SOA
+	                               in authority, context = apex). */
+	uint8_t apex_len;
+	uint8_t apex_labels;
+	uint8_t pad[6];
+	uint8_t apex[256];        /*!< Lowercase wire name. */
+	uint64_t reserved[16];    /*!< DNSSEC (NSEC3 parameters, sorted
+	                               index) and update generations. */
+};
+
+/*! One shard: a self-contained hash table with its nodes and blobs. */
+struct bw_tbl_shard {
+	uint64_t base;            /*!< File offset of the shard. */
+	uint64_t size;            /*!< Bytes from base. */
+	uint32_t nbuckets;        /*!< Power of two; buckets at base. */
+	uint32_t nnodes;
+	uint32_t max_probe;       /*!< Longest probe sequence, for bounds. */
+	uint32_t nodes_off;       /*!< Shard offset where nodes start. */
+	uint32_t blobs_off;       /*!< Shard offset where blobs start. */
+	uint32_t pad;
+};
+
+/*! Hash bucket: empty when node == 0. */
+struct bw_tbl_bucket {
+	uint32_t tag;             /*!< High 32 bits of the name hash. */
+	uint32_t node;            /*!< Shard offset of the node. */
+};
+
+/* Node flags (same values as the compiler's node flags). */
+#define BW_TN_APEX         0x01u
+#define BW_TN_DELEG        0x02u
+#define BW_TN_GLUE         0x04u
+#define BW_TN_ENT          0x08u
+#define BW_TN_WILDCARD     0x10u
+#define BW_TN_HAS_WILDCARD 0x20u
+#define BW_TN_CNAME        0x40u
+#define BW_TN_DNAME        0x80u
+
+/*! Type entry of a node: the blob that answers this type. */
+struct bw_tbl_type {
+	uint16_t type;
+	uint16_t pad;
+	uint32_t blob;            /*!< Shard offset of the blob. */
+};
+
+/*! A name; followed by types[ntypes] and then the lowercase wire name. */
+struct bw_tbl_node {
+	uint8_t name_len;
+	uint8_t labels;
+	uint8_t cut_labels;       /*!< For GLUE: labels of the zone cut. */
+	uint8_t pad;
+	uint16_t flags;
+	uint16_t ntypes;
+	struct bw_tbl_type types[];
+};
+
+/* Blob flags. */
+#define BW_TB_AA      0x01u   /*!< Authoritative answer. */
+#define BW_TB_TARGET  0x02u   /*!< CNAME/DNAME: target is valid. */
+
+/*!
+ * A pre-rendered response part.  It was rendered as if the context name
+ * (ctx_len octets, ctx_labels labels) were the question at offset 12, so
+ * the blob's first octet sat at 12 + ctx_len + 4.  When it is used that
+ * way (an exact match), the octets are copied as they are; otherwise each
+ * relocation rewrites one compression pointer.
+ *
+ * Followed by wire[len], padding to 2, cuts[ncut], rels[nrel].
+ */
+struct bw_tbl_blob {
+	uint16_t len;
+	uint16_t an, ns, ar;      /*!< Record counts of the whole blob. */
+	uint16_t ncut;            /*!< 0: the blob is one piece. */
+	uint16_t nrel;
+	uint16_t target;          /*!< CNAME/DNAME target name offset. */
+	uint8_t ctx_len;
+	uint8_t ctx_labels;
+	uint8_t flags;
+	uint8_t pad;
+	uint8_t wire[];
+};
+
+/*! End of an RRset inside a blob, with the counts up to there. */
+struct bw_tbl_cut {
+	uint16_t end;
+	uint16_t an, ns, ar;
+};
+
+/*! Relocation of the compression pointer at \a pos. */
+struct bw_tbl_rel {
+	uint16_t pos;
+	uint16_t what;            /*!< BW_REL_CTX | labels: suffix of the
+	                               context name with that many labels;
+	                               otherwise an offset inside the blob. */
+};
+#define BW_REL_CTX 0x8000u
+
+static inline const struct bw_tbl_cut *bw_tbl_blob_cuts(const struct bw_tbl_blob *b)
+{
+	size_t off = offsetof(struct bw_tbl_blob, wire) + ((b->len + 1u) & ~1u);
+	return (const struct bw_tbl_cut *)(const void *)((const uint8_t *)b + off);
+}
+
+static inline const struct bw_tbl_rel *bw_tbl_blob_rels(const struct bw_tbl_blob *b)
+{
+	return (const struct bw_tbl_rel *)(const void *)(bw_tbl_blob_cuts(b) + b->ncut);
+}
+
+static inline size_t bw_tbl_blob_size(const struct bw_tbl_blob *b)
+{
+	return offsetof(struct bw_tbl_blob, wire) + ((b->len + 1u) & ~1u) +
+	       b->ncut * sizeof(struct bw_tbl_cut) +
+	       b->nrel * sizeof(struct bw_tbl_rel);
+}
+
+static inline const uint8_t *bw_tbl_node_name(const struct bw_tbl_node *n)
+{
+	return (const uint8_t *)&n->types[n->ntypes];
+}
+
+static inline size_t bw_tbl_node_size(const struct bw_tbl_node *n)
+{
+	size_t sz = sizeof(*n) + n->ntypes * sizeof(struct bw_tbl_type) +
+	            n->name_len;
+	return (sz + BW_TBL_ALIGN - 1) & ~(size_t)(BW_TBL_ALIGN - 1);
+}
+
+/* ---- Name hashing, shared by the writer and the reader. ---- */
+
+static inline uint64_t bw_hash_mix(uint64_t x)
+{
+	x ^= x >> 31;
+	x *= 0x9e3779b97f4a7c15ull;
+	x ^= x >> 29;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 32;
+	return x;
+}
+
+/*!
+ * \brief Extends the hash of a name by one label to the left.
+ *
+ * A name's hash folds its labels from the root outwards, so the hashes of
+ * all suffixes of a query name come out of one pass.
+ * \param h    Hash of the parent name (BW_HASH_ROOT for the root).
+ * \param lab  Label: length octet followed by lowercase octets.
+ */
+static inline uint64_t bw_hash_label(uint64_t h, const uint8_t *lab)
+{
+	size_t n = (size_t)lab[0] + 1;
+	uint64_t v;
+
+	while (n >= 8) {
+		memcpy(&v, lab, 8);
+		h = bw_hash_mix(h ^ v);
+		lab += 8;
+		n -= 8;
+	}
+	v = (uint64_t)n << 56;
+	if (n > 0) {
+		uint64_t t = 0;
+		memcpy(&t, lab, n);
+		v ^= t;
+	}
+	return bw_hash_mix(h ^ v);
+}
+
+#define BW_HASH_ROOT 0x6a09e667f3bcc908ull
+
+/*!
+ * \brief Hash of a whole lowercase wire name.
+ */
+static inline uint64_t bw_hash_name(const uint8_t *name)
+{
+	const uint8_t *lab[128];
+	int n = 0;
+	uint64_t h = BW_HASH_ROOT;
+
+	while (*name != 0 && n < 128) {
+		lab[n++] = name;
+		name += *name + 1;
+	}
+	while (n > 0)
+		h = bw_hash_label(h, lab[--n]);
+	return h;
+}
+
+/*!
+ * \brief Checksum of table bytes: four interleaved lanes of 64-bit words,
+ *        the header's checksum field counted as zero.
+ */
+static inline uint64_t bw_tbl_checksum(const uint8_t *data, size_t len)
+{
+	const size_t skip = offsetof(struct bw_tbl_header, checksum);
+	uint64_t lane[4] = { 1, 2, 3, 4 };
+	size_t i = 0;
+
+	for (; i + 32 <= len; i += 32) {
+		for (int k = 0; k < 4; k++) {
+			uint64_t v;
+			memcpy(&v, data + i + 8 * k, 8);
+			if (i + 8 * (size_t)k == skip)
+				v = 0;
+			lane[k] = (lane[k] ^ v) * 0x9e3779b97f4a7c15ull;
+			lane[k] ^= lane[k] >> 31;
+		}
+	}
+	uint64_t h = bw_hash_mix(lane[0] ^ bw_hash_mix(lane[1] ^
+	             bw_hash_mix(lane[2] ^ bw_hash_mix(lane[3] ^ len))));
+	for (; i < len; i++)
+		h = bw_hash_mix(h ^ data[i]);
+	return h;
+}
+
+/* ---- Loader API (dataplane/table.c). ---- */
+
+struct bw_table;
+
+/*!
+ * \brief Maps a table file read-only and checks it completely (header,
+ *        checksum, every offset the reader will follow).
+ *
+ * \param path    Table file.
+ * \param out     Set to the table on success.
+ * \param err     Buffer for the reason of a failure, or NULL.
+ * \param errlen  Its size.
+ * \return 0, or a negative error (BW_ETABLE, BW_ECHECKSUM, BW_EVERSION,
+ *         errno codes); nothing is mapped on failure.
+ */
+int bw_table_open(const char *path, struct bw_table **out, char *err,
+                  size_t errlen);
+
+/*!
+ * \brief Like bw_table_open() for table bytes in memory.  With \a owned
+ *        the table takes the malloc'ed buffer (also on failure).
+ */
+int bw_table_from_mem(uint8_t *buf, size_t len, bool owned,
+                      struct bw_table **out, char *err, size_t errlen);
+
+/*!
+ * \brief Unmaps and frees; no reader may still use the table.
+ */
+void bw_table_close(struct bw_table *t);
+
+/*! Apex of the zone: lowercase wire name. */
+const uint8_t *bw_table_apex(const struct bw_table *t);
+uint32_t bw_table_serial(const struct bw_table *t);
+uint64_t bw_table_checksum(const struct bw_table *t);
+size_t bw_table_size(const struct bw_table *t);
+size_t bw_table_nodes(const struct bw_table *t);
+/*! Earliest RRSIG expiration (seconds since the epoch), 0 if unsigned. */
+uint32_t bw_table_sig_expiry(const struct bw_table *t);
+
+#endif /* BULWARK_TABLE_H */

@@ -1,0 +1,34 @@
+/*  bulwark — an immutable set of loaded zones with longest-suffix lookup.
+ *
+ *  Built aside by the control plane and published as a whole (RCU); the
+ *  workers only read it.
+ */
+#ifndef BULWARK_ZONESET_H
+#define BULWARK_ZONESET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct bw_table;
+struct bw_zoneset;
+
+/*!
+ * \brief Builds a zone set over \a n loaded tables (not owned; they must
+ *        outlive the set).  Two tables for one apex: the later one wins.
+ * \return The set, or NULL when out of memory.
+ */
+struct bw_zoneset *bw_zoneset_new(struct bw_table *const *tables, size_t n);
+
+void bw_zoneset_free(struct bw_zoneset *zs);
+
+size_t bw_zoneset_count(const struct bw_zoneset *zs);
+
+/*!
+ * \brief The table whose apex is the longest suffix of \a lname.
+ * \param lname  Lowercase wire name.
+ * \return The table, or NULL when no loaded zone contains the name.
+ */
+const struct bw_table *bw_zoneset_find(const struct bw_zoneset *zs,
+                                       const uint8_t *lname);
+
+#endif /* BULWARK_ZONESET_H */

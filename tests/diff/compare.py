@@ -1,0 +1,796 @@
+"""The comparison core of the differential tests.
+
+A query (built here, byte for byte: ID, flags, qname case, EDNS, payload,
+DO) goes to two servers, A and B. Both replies are parsed and compared:
+
+- header: opcode, rcode (with the EDNS extended bits) and the flags
+  QR AA TC RD RA AD CD;
+- EDNS: present or not, version, DO (the advertised payload is a
+  configuration choice of each server and is only reported when it differs
+  in presence);
+- answer and authority: RRsets with their TTLs, RR by RR, order-insensitive,
+  owner names and names inside RDATA case-insensitive (RFC 4343);
+- additional: by the policy given (exact, ignore, subset, superset).
+
+Each reply is also checked against invariants that need no reference: the
+ID and the question are echoed byte for byte (0x20 case included), QR is
+set, and a UDP reply fits the requester's limit (512 without EDNS, the
+advertised payload but at least 512 with it).
+
+When a reply has TC=1, only the headers are compared (so TC itself, rcode,
+AA ...): what a server puts into a truncated reply is its own choice
+(RFC 2181 section 9 lets it send what fits, RFC 7766 lets it send nothing),
+and a client throws that content away and asks again over TCP. With
+tcp_on_tc the harness does the same and compares the two TCP replies in full.
+The report counts the queries truncated by both servers.
+
+Replies that are byte for byte identical (and not truncated) are not parsed:
+only the invariants are checked.
+
+Every accepted difference is a Rule in ACCEPTED below: a name, a
+justification and a predicate over one difference item. An item no rule
+explains is a mismatch.
+"""
+
+import collections
+import dataclasses
+import socket
+import struct
+import time
+from typing import Callable, List, Optional
+
+import dns.edns
+import dns.exception
+import dns.flags
+import dns.message
+import dns.name
+import dns.opcode
+import dns.rcode
+import dns.rdataclass
+import dns.rdatatype
+import dns.rrset
+import dns.zone
+
+FLAGS = (("QR", dns.flags.QR), ("AA", dns.flags.AA), ("TC", dns.flags.TC),
+	("RD", dns.flags.RD), ("RA", dns.flags.RA), ("AD", dns.flags.AD),
+	("CD", dns.flags.CD))
+SECTIONS = ("answer", "authority", "additional")
+POLICIES = ("exact", "ignore", "subset", "superset")
+
+
+@dataclasses.dataclass
+class Query:
+	"""One query, fully specified so both servers get the same bytes."""
+
+	qname: dns.name.Name
+	qtype: int
+	qid: int
+	edns: Optional[int] = None  # advertised payload, None: no OPT record
+	do: bool = False
+	rd: bool = False
+	cd: bool = False
+
+	def wire(self):
+		flags = (dns.flags.RD if self.rd else 0) | (dns.flags.CD if self.cd else 0)
+		msg = dns.message.Message(id=self.qid)
+		msg.flags = flags
+		msg.question.append(dns.rrset.RRset(self.qname, dns.rdataclass.IN, self.qtype))
+		if self.edns is not None:
+			msg.use_edns(0, dns.flags.DO if self.do else 0, self.edns)
+		return msg.to_wire()
+
+	def question_len(self):
+		return len(self.qname.to_wire()) + 4
+
+	def udp_limit(self):
+		return 512 if self.edns is None else max(512, self.edns)
+
+	def describe(self):
+		edns = "no-edns" if self.edns is None else "edns=%d%s" % (
+			self.edns, "+do" if self.do else "")
+		return "%s %s id=%d %s%s%s" % (self.qname.to_text(),
+			dns.rdatatype.to_text(self.qtype), self.qid, edns,
+			" +rd" if self.rd else "", " +cd" if self.cd else "")
+
+
+@dataclasses.dataclass
+class Item:
+	"""One difference between the replies of A and B (or one broken invariant)."""
+
+	what: str            # header, edns, section, invariant, transport
+	field: str           # rcode, AA, answer, ...
+	kind: str            # differs, only_a, only_b, ttl, a, b
+	key: Optional[tuple] = None  # (owner, rdtype, rdclass) for section items
+	a: str = ""
+	b: str = ""
+
+	def describe(self):
+		if self.what == "section":
+			owner, rdtype, _ = self.key
+			head = "%s %s %s: " % (self.field, owner, dns.rdatatype.to_text(rdtype))
+			if self.kind == "only_a":
+				return head + "only in A:\n    A: " + self.a.replace("\n", "\n    A: ")
+			if self.kind == "only_b":
+				return head + "only in B:\n    B: " + self.b.replace("\n", "\n    B: ")
+			return head + "%s\n    A: %s\n    B: %s" % (self.kind,
+				self.a.replace("\n", "\n    A: "), self.b.replace("\n", "\n    B: "))
+		if self.what == "invariant":
+			return "invariant %s broken by %s: %s" % (self.field, self.kind.upper(),
+				self.a or self.b)
+		return "%s %s: A=%s B=%s" % (self.what, self.field, self.a, self.b)
+
+
+class Reply:
+	"""A parsed reply reduced to what is compared."""
+
+	def __init__(self, wire):
+		self.wire = wire
+		self.msg = None
+		self.error = None
+		if wire is None:
+			self.error = "no reply (timeout)"
+			return
+		try:
+			self.msg = dns.message.from_wire(wire, one_rr_per_rrset=True,
+				question_only=False)
+		except dns.exception.DNSException as err:
+			self.error = "unparsable reply: %s" % err
+			return
+		self.sections = {name: self._rrsets(getattr(self.msg, name))
+			for name in SECTIONS}
+
+	@staticmethod
+	def _rrsets(section):
+		"""{(owner, type, class): sorted [(digest, ttl, text)]}, names lowercased."""
+		out = collections.defaultdict(list)
+		for rrset in section:
+			owner = rrset.name.canonicalize().to_text()
+			rdtype = rrset.rdtype
+			if rdtype == dns.rdatatype.RRSIG:
+				rdtype = (rdtype << 16) | rrset.covers
+			for rd in rrset:
+				text = "%s %d %s %s %s" % (rrset.name.to_text(), rrset.ttl,
+					dns.rdataclass.to_text(rrset.rdclass),
+					dns.rdatatype.to_text(rrset.rdtype), rd.to_text())
+				out[(owner, rdtype, rrset.rdclass)].append(
+					(rd.to_digestable(), rrset.ttl, text))
+		return {key: sorted(rrs) for key, rrs in out.items()}
+
+	@property
+	def ok(self):
+		return self.msg is not None
+
+	def has_flag(self, flag):
+		return bool(self.msg.flags & flag)
+
+	def rcode(self):
+		return self.msg.rcode()
+
+	def count(self, section):
+		return sum(len(rrs) for rrs in self.sections[section].values())
+
+	def types(self, section):
+		return {key[1] for key in self.sections[section]}
+
+	def text(self):
+		if not self.ok:
+			return self.error
+		return self.msg.to_text()
+
+
+class ZoneData:
+	"""What the rules need to know about the zone both servers serve."""
+
+	def __init__(self, zone):
+		self.origin = zone.origin
+		self.nodes = {name.canonicalize(): node for name, node in zone.nodes.items()}
+		self.cuts = {name for name, node in self.nodes.items()
+			if name != self.origin and node.get_rdataset(dns.rdataclass.IN,
+				dns.rdatatype.NS) is not None}
+
+	@classmethod
+	def load(cls, zonefile, origin):
+		return cls(dns.zone.from_file(zonefile, origin, relativize=False))
+
+	def cut_above(self, name):
+		"""The delegation point at or above NAME (a Name), or None."""
+		name = name.canonicalize()
+		while len(name) > len(self.origin):
+			if name in self.cuts:
+				return name
+			name = name.parent()
+		return None
+
+	def addresses(self, name):
+		"""The A and AAAA rdatasets the zone holds at NAME."""
+		node = self.nodes.get(name.canonicalize())
+		if node is None:
+			return []
+		return [rds for rds in node.rdatasets
+			if rds.rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA)]
+
+
+def min_rrset_size(rdataset):
+	"""Bytes an RRset takes at least in a message (owner compressed to a pointer)."""
+	return sum(12 + len(rd.to_wire()) for rd in rdataset)
+
+
+@dataclasses.dataclass
+class Context:
+	"""What a rule may look at: the query, both replies, who A and B are."""
+
+	query: Query
+	a_name: str
+	b_name: str
+	origin: dns.name.Name
+	ra: Reply
+	rb: Reply
+	zone: Optional[ZoneData] = None
+	transport: str = "udp"
+
+	def extra_from(self, item):
+		"""The server whose reply holds the RRset the other one lacks."""
+		return {"only_a": self.a_name, "only_b": self.b_name}.get(item.kind)
+
+	def lacking(self, item):
+		"""The server whose reply lacks the RRset of ITEM."""
+		return {"only_a": self.b_name, "only_b": self.a_name}.get(item.kind)
+
+	def reply_of(self, server):
+		return self.ra if server == self.a_name else self.rb
+
+	def other(self, server):
+		return self.rb if server == self.a_name else self.ra
+
+	def limit(self):
+		return self.query.udp_limit() if self.transport == "udp" else 65535
+
+
+@dataclasses.dataclass
+class Rule:
+	"""An accepted difference: why it is acceptable and exactly when it applies."""
+
+	name: str
+	why: str
+	applies: Callable[[Context, Item], bool]
+
+
+# -- the accepted differences ----------------------------------------------
+
+def _apex_ns(ctx, key):
+	return key[1] == dns.rdatatype.NS and key[0] == ctx.origin.to_text().lower()
+
+
+def _is_referral(reply):
+	"""No answer, not authoritative, an NS RRset below the apex in authority."""
+	return reply.count("answer") == 0 and not reply.has_flag(dns.flags.AA) and \
+		any(key[1] == dns.rdatatype.NS for key in reply.sections["authority"])
+
+
+def _ns_targets(reply, section="authority"):
+	"""Lowercased names of the name servers in the NS RRsets of SECTION."""
+	return {rr[2].split()[-1].lower() for key, rrs in reply.sections[section].items()
+		if key[1] == dns.rdatatype.NS for rr in rrs}
+
+
+def _answer_targets(reply):
+	"""Lowercased names that additional section processing starts from."""
+	targets = set()
+	for key, rrs in reply.sections["answer"].items():
+		if key[1] in (dns.rdatatype.MX, dns.rdatatype.SRV, dns.rdatatype.NS):
+			targets |= {rr[2].split()[-1].lower() for rr in rrs}
+	return targets
+
+
+def _is_address_item(item, field="additional"):
+	return item.what == "section" and item.field == field and \
+		item.key[1] in (dns.rdatatype.A, dns.rdatatype.AAAA)
+
+
+def _nsd_extra(ctx, item, field):
+	return ctx.extra_from(item) == "nsd" and item.what == "section" and \
+		item.field == field
+
+
+def _nsd_authority_ns(ctx, item):
+	"""NSD's extra apex NS RRset in the authority of an answer."""
+	if not _nsd_extra(ctx, item, "authority"):
+		return False
+	reply = ctx.reply_of("nsd")
+	return _apex_ns(ctx, item.key) and reply.count("answer") > 0
+
+
+def _nsd_authority_glue(ctx, item):
+	"""Addresses NSD adds for the name servers of its extra apex NS RRset."""
+	if not _nsd_extra(ctx, item, "additional") or not _is_address_item(item):
+		return False
+	reply = ctx.reply_of("nsd")
+	other = ctx.other("nsd")
+	apex = ctx.origin.to_text().lower()
+	targets = {rr[2].split()[-1].lower() for key, rrs in reply.sections["authority"].items()
+		if key[0] == apex and key[1] == dns.rdatatype.NS for rr in rrs}
+	return item.key[0] in targets and reply.count("answer") > 0 and \
+		item.key[0] not in _answer_targets(reply) and \
+		not any(_apex_ns(ctx, key) for key in other.sections["authority"])
+
+
+def _payload_differs(ctx, item):
+	return item.what == "edns" and item.field == "payload"
+
+
+def _any_subset(ctx, item):
+	"""RFC 8482: each server picked a non-empty subset of the RRsets at the name."""
+	if ctx.query.qtype != dns.rdatatype.ANY or item.what != "section":
+		return False
+	if ctx.ra.rcode() != dns.rcode.NOERROR or ctx.rb.rcode() != dns.rcode.NOERROR:
+		return False
+	if item.field == "authority":
+		return _nsd_authority_ns(ctx, item)
+	return ctx.ra.count("answer") > 0 and ctx.rb.count("answer") > 0
+
+
+def _nsd_no_tc_for_glue(ctx, item):
+	"""Knot sets TC=1 on a referral whose in-domain glue does not all fit; NSD does not."""
+	if item.what != "header" or item.field != "TC" or "nsd" not in (ctx.a_name, ctx.b_name):
+		return False
+	nsd, other = ctx.reply_of("nsd"), ctx.other("nsd")
+	return not nsd.has_flag(dns.flags.TC) and other.has_flag(dns.flags.TC) and \
+		_is_referral(nsd) and _lacks_glue(ctx, nsd)
+
+
+def _lacks_glue(ctx, reply):
+	"""True when REPLY omits address RRsets the zone holds for its NS targets."""
+	if ctx.zone is None:
+		return False
+	have = {key[:2] for key in reply.sections["additional"]}
+	for target in _ns_targets(reply):
+		for rds in ctx.zone.addresses(dns.name.from_text(target)):
+			if (target, rds.rdtype) not in have:
+				return True
+	return False
+
+
+def _overflows(ctx, reply, item):
+	"""True when the RRset of ITEM would not have fitted into REPLY."""
+	if ctx.zone is None:
+		return False
+	name = dns.name.from_text(item.key[0])
+	size = sum(min_rrset_size(rds) for rds in ctx.zone.addresses(name)
+		if rds.rdtype == item.key[1])
+	return len(reply.wire) + size > ctx.limit()
+
+
+def _nsd_glue_order(ctx, item):
+	"""A full referral: NSD fills all A glue first, Knot A and AAAA name by name."""
+	if "nsd" not in (ctx.a_name, ctx.b_name) or not _is_address_item(item):
+		return False
+	lacking = ctx.reply_of(ctx.lacking(item))
+	return _is_referral(ctx.ra) and _is_referral(ctx.rb) and \
+		item.key[0] in _ns_targets(lacking) and _overflows(ctx, lacking, item)
+
+
+def _nsd_additional_stops(ctx, item):
+	"""NSD stops adding additional data at the first RRset that does not fit."""
+	if ctx.lacking(item) != "nsd" or not _is_address_item(item) or ctx.zone is None:
+		return False
+	other = ctx.other("nsd")
+	have = {key[:2] for key in other.sections["additional"]}
+	for target in _answer_targets(other):
+		for rds in ctx.zone.addresses(dns.name.from_text(target)):
+			if (target, rds.rdtype) not in have:
+				return True
+	return False
+
+
+def _nsd_no_glue_as_additional(ctx, item):
+	"""Knot adds glue (data below a zone cut) for MX/SRV targets; NSD does not."""
+	if ctx.lacking(item) != "nsd" or not _is_address_item(item) or ctx.zone is None:
+		return False
+	other = ctx.other("nsd")
+	return other.count("answer") > 0 and item.key[0] in _answer_targets(other) and \
+		ctx.zone.cut_above(dns.name.from_text(item.key[0])) is not None
+
+
+ACCEPTED: List[Rule] = [
+	Rule("nsd-authority-ns",
+		"NSD (minimal-responses: no, its default) puts the zone's NS RRset in "
+		"the authority section of every positive answer. RFC 1034 4.3.2 "
+		"allows it, RFC 2181 does not require it; Knot DNS and bulwark send "
+		"minimal responses without it.",
+		_nsd_authority_ns),
+	Rule("nsd-authority-glue",
+		"The addresses of the name servers in NSD's extra authority NS RRset "
+		"(additional section processing of that RRset, RFC 1034 4.3.2 step 6).",
+		_nsd_authority_glue),
+	Rule("nsd-no-tc-for-glue",
+		"A referral whose in-domain glue does not all fit: Knot DNS sets TC=1 "
+		"(RFC 9471: glue is not optional), NSD 4.6 sends what fits with TC=0.",
+		_nsd_no_tc_for_glue),
+	Rule("nsd-glue-order",
+		"A referral larger than the limit: NSD adds the A glue of every name "
+		"server before any AAAA, Knot DNS adds A and AAAA name server by name "
+		"server; each drops what does not fit (RFC 2181 9: no TC for additional).",
+		_nsd_glue_order),
+	Rule("nsd-additional-stops",
+		"When an additional RRset does not fit, NSD adds no further additional "
+		"data; Knot DNS skips that RRset and goes on with the next.",
+		_nsd_additional_stops),
+	Rule("nsd-no-glue-as-additional",
+		"For an MX/SRV target below a zone cut Knot DNS adds the glue address "
+		"as additional data, NSD does not (glue is not authoritative data).",
+		_nsd_no_glue_as_additional),
+	Rule("edns-payload",
+		"The UDP payload size a server advertises in its OPT record is its "
+		"own configuration (RFC 6891 6.2.3), not part of the answer.",
+		_payload_differs),
+	Rule("any-subset",
+		"RFC 8482: a server answers ANY with any non-empty subset of the "
+		"RRsets at the name (NSD and Knot DNS each send one, not the same).",
+		_any_subset),
+]
+
+
+# -- comparing two replies ---------------------------------------------------
+
+def _edns_of(reply):
+	"""(version, DO, options, payload) or None without OPT; EDE by info code."""
+	msg = reply.msg
+	if msg.edns < 0:
+		return None
+	options = sorted("EDE %d" % opt.code if isinstance(opt, dns.edns.EDEOption)
+		else "option %d" % opt.otype for opt in msg.options)
+	return (msg.edns, bool(msg.ednsflags & dns.flags.DO), " ".join(options),
+		msg.payload)
+
+
+def compare_header(ra, rb):
+	items = []
+	if ra.msg.opcode() != rb.msg.opcode():
+		items.append(Item("header", "opcode", "differs", None,
+			dns.opcode.to_text(ra.msg.opcode()), dns.opcode.to_text(rb.msg.opcode())))
+	if ra.rcode() != rb.rcode():
+		items.append(Item("header", "rcode", "differs", None,
+			dns.rcode.to_text(ra.rcode()), dns.rcode.to_text(rb.rcode())))
+	for name, flag in FLAGS:
+		fa, fb = ra.has_flag(flag), rb.has_flag(flag)
+		if fa != fb:
+			items.append(Item("header", name, "differs", None, str(int(fa)), str(int(fb))))
+	return items
+
+
+def compare_edns(ra, rb):
+	ea, eb = _edns_of(ra), _edns_of(rb)
+	if (ea is None) != (eb is None):
+		return [Item("edns", "present", "differs", None, str(ea is not None),
+			str(eb is not None))]
+	if ea is None:
+		return []
+	items = []
+	for i, field in enumerate(("version", "DO", "options", "payload")):
+		if ea[i] != eb[i]:
+			items.append(Item("edns", field, "differs", None, str(ea[i]), str(eb[i])))
+	return items
+
+
+def _rr_text(rrs):
+	return "\n".join(rr[2] for rr in rrs)
+
+
+def compare_section(name, sa, sb, policy="exact"):
+	"""Items for one section: RRsets only in A, only in B, or different."""
+	if policy == "ignore":
+		return []
+	items = []
+	for key in sorted(set(sa) | set(sb), key=str):
+		a, b = sa.get(key), sb.get(key)
+		if a is None:
+			if policy != "superset":
+				items.append(Item("section", name, "only_b", key, "", _rr_text(b)))
+		elif b is None:
+			if policy != "subset":
+				items.append(Item("section", name, "only_a", key, _rr_text(a), ""))
+		elif [(d, t) for d, t, _ in a] != [(d, t) for d, t, _ in b]:
+			same_data = [d for d, _, _ in a] == [d for d, _, _ in b]
+			kind = "ttl" if same_data else "differs"
+			if not (policy in ("subset", "superset") and not same_data and
+					_contained(a, b, policy)):
+				items.append(Item("section", name, kind, key, _rr_text(a), _rr_text(b)))
+	return items
+
+
+def _contained(a, b, policy):
+	"""RR-level containment within one RRset for the subset policies."""
+	sa = {(d, t) for d, t, _ in a}
+	sb = {(d, t) for d, t, _ in b}
+	return sa <= sb if policy == "subset" else sb <= sa
+
+
+def check_invariants(wire, query, query_wire, side, transport):
+	"""Items for what any correct server must do, regardless of the other."""
+	items = []
+	qend = 12 + query.question_len()
+	if len(wire) < 12 or wire[:2] != query_wire[:2]:
+		items.append(Item("invariant", "id-echo", side, None, "reply ID differs"))
+	if wire[12:qend] != query_wire[12:qend]:
+		items.append(Item("invariant", "question-echo", side, None,
+			"question not echoed byte for byte (0x20 case included)"))
+	if len(wire) > 2 and not wire[2] & 0x80:
+		items.append(Item("invariant", "qr", side, None, "QR not set"))
+	if transport == "udp" and len(wire) > query.udp_limit():
+		items.append(Item("invariant", "udp-size", side, None,
+			"%d bytes over UDP, the limit is %d" % (len(wire), query.udp_limit())))
+	return items
+
+
+def truncated(reply):
+	return reply.ok and reply.has_flag(dns.flags.TC)
+
+
+def compare_replies(query, query_wire, ra, rb, additional="exact", transport="udp"):
+	"""All difference items between two replies (empty: they agree)."""
+	if not ra.ok or not rb.ok:
+		if ra.ok == rb.ok and ra.error == rb.error:
+			return []
+		return [Item("transport", transport, "differs", None,
+			ra.error or "reply", rb.error or "reply")]
+	items = []
+	for reply, side in ((ra, "a"), (rb, "b")):
+		items += check_invariants(reply.wire, query, query_wire, side, transport)
+	items += compare_header(ra, rb)
+	items += compare_edns(ra, rb)
+	if truncated(ra) or truncated(rb):
+		return items
+	items += compare_section("answer", ra.sections["answer"], rb.sections["answer"])
+	items += compare_section("authority", ra.sections["authority"],
+		rb.sections["authority"])
+	items += compare_section("additional", ra.sections["additional"],
+		rb.sections["additional"], additional)
+	return items
+
+
+def explain(ctx, item, rules=None):
+	"""The first accepted difference that covers ITEM, or None."""
+	for rule in ACCEPTED if rules is None else rules:
+		try:
+			if rule.applies(ctx, item):
+				return rule
+		except (AttributeError, KeyError, IndexError, TypeError):
+			continue
+	return None
+
+
+# -- transports ----------------------------------------------------------------
+
+class UdpClient:
+	"""Sends a window of queries to one server and collects the replies."""
+
+	def __init__(self, port, host="127.0.0.1", timeout=1.0, retries=3):
+		self.addr = (host, port)
+		self.timeout = timeout
+		self.retries = retries
+		self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+		self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
+		self.sock.connect(self.addr)
+
+	@staticmethod
+	def _key(wire, qlen):
+		return (wire[:2], wire[12:12 + qlen].lower())
+
+	def exchange(self, batch):
+		"""[(query, wire)] -> [reply wire or None], in the same order."""
+		pending = collections.defaultdict(collections.deque)
+		for i, (query, wire) in enumerate(batch):
+			pending[self._key(wire, query.question_len())].append(i)
+		replies = [None] * len(batch)
+		for attempt in range(self.retries):
+			for i, (query, wire) in enumerate(batch):
+				if replies[i] is None:
+					self.sock.send(wire)
+			self._collect(batch, pending, replies, self.timeout * (attempt + 1))
+			if all(r is not None for r in replies):
+				break
+		return replies
+
+	def _collect(self, batch, pending, replies, timeout):
+		deadline = time.monotonic() + timeout
+		qlens = {query.question_len() for query, _ in batch}
+		while any(r is None for r in replies):
+			left = deadline - time.monotonic()
+			if left <= 0:
+				return
+			self.sock.settimeout(left)
+			try:
+				wire = self.sock.recv(65535)
+			except socket.timeout:
+				return
+			except ConnectionRefusedError:
+				time.sleep(0.01)
+				continue
+			for qlen in qlens:
+				slot = pending.get(self._key(wire, qlen))
+				if slot:
+					replies[slot.popleft()] = wire
+					break
+
+	def close(self):
+		self.sock.close()
+
+
+class TcpClient:
+	"""One persistent TCP connection to a server (RFC 7766), reopened when closed."""
+
+	def __init__(self, port, host="127.0.0.1", timeout=5.0):
+		self.addr = (host, port)
+		self.timeout = timeout
+		self.sock = None
+
+	def _connect(self):
+		self.sock = socket.create_connection(self.addr, timeout=self.timeout)
+
+	def _recv_exact(self, n):
+		buf = b""
+		while len(buf) < n:
+			chunk = self.sock.recv(n - len(buf))
+			if not chunk:
+				raise ConnectionError("connection closed")
+			buf += chunk
+		return buf
+
+	def exchange(self, wire):
+		for attempt in range(2):
+			try:
+				if self.sock is None:
+					self._connect()
+				self.sock.sendall(struct.pack("!H", len(wire)) + wire)
+				size = struct.unpack("!H", self._recv_exact(2))[0]
+				return self._recv_exact(size)
+			except OSError:
+				self.close()
+				if attempt == 1:
+					return None
+		return None
+
+	def close(self):
+		if self.sock is not None:
+			self.sock.close()
+			self.sock = None
+
+
+# -- one query, both servers -------------------------------------------------
+
+@dataclasses.dataclass
+class Outcome:
+	"""The verdict for one query, small enough to send between processes."""
+
+	query: str
+	status: str                    # match, explained, mismatch
+	reasons: List[str]             # accepted-difference names that applied
+	unexplained: List[str]         # item descriptions
+	truncated_both: bool = False
+	detail: str = ""
+
+
+class Prober:
+	"""Queries two servers and judges their replies."""
+
+	def __init__(self, a_name, a_port, b_name, b_port, origin, additional="exact",
+			tcp_on_tc=True, zone=None, detail=True):
+		self.names = (a_name, b_name)
+		self.udp = (UdpClient(a_port), UdpClient(b_port))
+		self.tcp = (TcpClient(a_port), TcpClient(b_port))
+		self.origin = dns.name.from_text(origin)
+		self.additional = additional
+		self.tcp_on_tc = tcp_on_tc
+		self.zone = zone
+		self.detail = detail
+
+	def close(self):
+		for client in self.udp + self.tcp:
+			client.close()
+
+	def run(self, queries, window=64):
+		outcomes = []
+		for start in range(0, len(queries), window):
+			batch = [(q, q.wire()) for q in queries[start:start + window]]
+			wa = self.udp[0].exchange(batch)
+			wb = self.udp[1].exchange(batch)
+			for (query, wire), a, b in zip(batch, wa, wb):
+				outcomes.append(self.judge(query, wire, a, b))
+		return outcomes
+
+	def judge(self, query, wire, wa, wb):
+		if wa is not None and wa == wb and not wa[2] & 0x02:
+			# byte-identical and not truncated: only the invariants can fail
+			items = check_invariants(wa, query, wire, "a", "udp")
+			if not items:
+				return Outcome(query.describe(), "match", [], [])
+		ra, rb = Reply(wa), Reply(wb)
+		items = compare_replies(query, wire, ra, rb, self.additional, "udp")
+		either_tc = truncated(ra) or truncated(rb)
+		details = [("udp", ra, rb, items)]
+		if either_tc and self.tcp_on_tc:
+			ta = Reply(self.tcp[0].exchange(wire))
+			tb = Reply(self.tcp[1].exchange(wire))
+			tcp_items = compare_replies(query, wire, ta, tb, self.additional, "tcp")
+			details.append(("tcp", ta, tb, tcp_items))
+		return self._verdict(query, details, truncated(ra) and truncated(rb))
+
+	def _verdict(self, query, details, both_tc):
+		reasons, unexplained, shown = [], [], []
+		for transport, ra, rb, items in details:
+			ctx = Context(query, self.names[0], self.names[1], self.origin, ra, rb,
+				self.zone, transport)
+			for item in items:
+				rule = explain(ctx, item)
+				if rule is None:
+					unexplained.append("[%s] %s" % (transport, item.describe()))
+				else:
+					reasons.append(rule.name)
+			if self.detail:
+				shown.append("--- %s A (%s) ---\n%s\n--- %s B (%s) ---\n%s" % (
+					transport, self.names[0], ra.text(), transport, self.names[1],
+					rb.text()))
+		status = "mismatch" if unexplained else ("explained" if reasons else "match")
+		detail = "\n".join(shown) if status == "mismatch" else ""
+		return Outcome(query.describe(), status, sorted(set(reasons)), unexplained,
+			both_tc, detail)
+
+
+# -- the report -------------------------------------------------------------------
+
+class Report:
+	"""Totals over all outcomes; prints the first mismatches in full."""
+
+	def __init__(self, a_name, b_name, show=20):
+		self.a_name, self.b_name = a_name, b_name
+		self.show = show
+		self.total = 0
+		self.status = collections.Counter()
+		self.reasons = collections.Counter()
+		self.truncated_both = 0
+		self.mismatches = []
+
+	def add(self, outcome):
+		self.total += 1
+		self.status[outcome.status] += 1
+		self.truncated_both += outcome.truncated_both
+		for reason in outcome.reasons:
+			self.reasons[reason] += 1
+		if outcome.status == "mismatch":
+			self.mismatches.append(outcome)
+
+	def failed(self):
+		return self.status["mismatch"] > 0
+
+	def text(self, verbose=False):
+		out = ["differential test: A=%s B=%s" % (self.a_name, self.b_name),
+			"queries: %d  identical: %d  explained: %d  MISMATCHED: %d" % (
+				self.total, self.status["match"], self.status["explained"],
+				self.status["mismatch"]),
+			"truncated in both over UDP (header compared, then TCP): %d" %
+				self.truncated_both]
+		if self.reasons:
+			out.append("accepted differences (queries affected):")
+			why = {rule.name: rule.why for rule in ACCEPTED}
+			for name, count in self.reasons.most_common():
+				out.append("  %6d  %s: %s" % (count, name, why.get(name, "")))
+		for outcome in self.mismatches[:self.show]:
+			out.append("")
+			out.append("MISMATCH %s" % outcome.query)
+			out += ["  " + line for line in outcome.unexplained]
+			if verbose:
+				out.append(outcome.detail)
+		if len(self.mismatches) > self.show:
+			out.append("\n... and %d more mismatches" % (len(self.mismatches) - self.show))
+		return "\n".join(out)
+
+
+def random_case(name, rng):
+	"""NAME with the case of each ASCII letter flipped at random (0x20 bits)."""
+	labels = []
+	for label in name.labels:
+		labels.append(bytes(c ^ 0x20 if (65 <= (c & ~0x20) <= 90 and rng.random() < 0.5)
+			else c for c in label))
+	return dns.name.Name(labels)
+
+

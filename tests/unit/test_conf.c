@@ -1,0 +1,516 @@
+/*  bulwark — unit tests of the bulwarkd configuration parser.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "bulwark/err.h"
+#include "conf.h"
+
+/* ---- Helpers. ---- */
+
+/* The first error reported, as the emit callback saw it. */
+struct seen {
+	unsigned errors, warnings;
+	unsigned line;
+	char file[512];
+	char msg[512];
+};
+
+static void capture(void *ctx, enum bw_diag_level lvl, const char *file,
+                    unsigned line, const char *msg)
+{
+	struct seen *s = ctx;
+
+	if (lvl != BW_DIAG_ERROR) {
+		s->warnings++;
+		return;
+	}
+	if (s->errors++ > 0)
+		return;
+	s->line = line;
+	snprintf(s->file, sizeof(s->file), "%s", file != NULL ? file : "");
+	snprintf(s->msg, sizeof(s->msg), "%s", msg);
+}
+
+static char tmpdir[64];
+
+static int setup_dir(void **state)
+{
+	(void)state;
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/bw-test-conf-XXXXXX");
+	return mkdtemp(tmpdir) != NULL ? 0 : -1;
+}
+
+static int remove_dir(void **state)
+{
+	char path[128];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/t.conf", tmpdir);
+	unlink(path);
+	return rmdir(tmpdir);
+}
+
+/* Loads \a text as a config file in the temporary directory. */
+static int load_text(const char *text, struct bw_conf **out, struct seen *s)
+{
+	struct bw_diag d = { .emit = capture, .ctx = s };
+	char path[128];
+	FILE *f;
+
+	memset(s, 0, sizeof(*s));
+	snprintf(path, sizeof(path), "%s/t.conf", tmpdir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+	*out = NULL;
+	return bw_conf_load(path, out, &d);
+}
+
+static struct bw_conf *load_good(const char *text)
+{
+	struct bw_conf *c;
+	struct seen s;
+	int rc = load_text(text, &c, &s);
+
+	if (rc != 0)
+		fail_msg("unexpected error: line %u: %s", s.line, s.msg);
+	assert_int_equal(s.errors, 0);
+	return c;
+}
+
+/* Asserts that \a text fails with an error at \a line containing \a msg. */
+static void expect_error(const char *text, unsigned line, const char *msg)
+{
+	struct bw_conf *c;
+	struct seen s;
+	int rc = load_text(text, &c, &s);
+
+	assert_int_not_equal(rc, 0);
+	assert_null(c);
+	assert_true(s.errors >= 1);
+	if (strstr(s.msg, msg) == NULL || s.line != line)
+		fail_msg("expected line %u '%s', got line %u '%s'", line, msg,
+		         s.line, s.msg);
+	assert_non_null(strstr(s.file, "t.conf"));
+}
+
+static uint16_t addr_port(const struct bw_conf_addr *a)
+{
+	if (a->ss.ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)&a->ss)->sin_port);
+	return ntohs(((const struct sockaddr_in6 *)&a->ss)->sin6_port);
+}
+
+static void addr_is(const struct bw_conf_addr *a, const char *text,
+                    uint16_t port)
+{
+	char buf[INET6_ADDRSTRLEN];
+	const void *raw = a->ss.ss_family == AF_INET ?
+	                  (const void *)&((const struct sockaddr_in *)&a->ss)->sin_addr :
+	                  (const void *)&((const struct sockaddr_in6 *)&a->ss)->sin6_addr;
+
+	assert_non_null(inet_ntop(a->ss.ss_family, raw, buf, sizeof(buf)));
+	assert_string_equal(buf, text);
+	assert_int_equal(addr_port(a), port);
+}
+
+/* ---- Good configurations. ---- */
+
+static void test_full(void **state)
+{
+	struct bw_diag d = { .emit = capture };
+	struct seen s = { 0 };
+	struct bw_conf *c = NULL;
+
+	(void)state;
+	d.ctx = &s;
+	assert_int_equal(bw_conf_load(BW_TEST_DATA "/conf/full.conf", &c, &d), 0);
+	assert_int_equal(s.errors, 0);
+	assert_int_equal(s.warnings, 0);
+	assert_int_equal(c->nfiles, 3);
+	assert_string_equal(c->directory, BW_TEST_DATA "/conf/zones");
+	assert_string_equal(c->control_socket, BW_TEST_DATA "/conf/zones/run/ctl.sock");
+	assert_string_equal(c->pid_file, "/tmp/bulwarkd-test.pid");
+	assert_int_equal(c->nlisten, 4);
+	addr_is(&c->listen[0], "127.0.0.1", 5353);
+	addr_is(&c->listen[1], "::1", 5353);
+	addr_is(&c->listen[2], "192.0.2.53", 53);
+	addr_is(&c->listen[3], "2001:db8::53", 5354);
+	assert_int_equal(c->listen[3].line, 10);
+	assert_int_equal(c->edns_udp_size, 1400);
+	assert_int_equal(c->nsid_len, strlen("ns1 \"east\""));
+	assert_memory_equal(c->nsid, "ns1 \"east\"", c->nsid_len);
+	assert_string_equal(c->version, "hidden \\ version");
+	assert_string_equal(c->server_id, "ns1.example");
+	assert_int_equal(c->io, BW_CONF_IO_DPDK);
+	assert_int_equal(c->workers, 2);
+	assert_int_equal(c->cpu_first, 2);
+	assert_string_equal(c->eal_args, "-l 0-3 --no-huge -m 512");
+	assert_int_equal(c->nports, 2);
+	assert_string_equal(c->ports[0].name, "0000:03:00.0");
+	assert_int_equal(c->ports[0].naddrs, 2);
+	addr_is(&c->ports[0].addrs[1], "2001:db8::53", 53);
+	assert_int_equal(c->ports[1].naddrs, 1);
+
+	assert_int_equal(c->nzones, 3);
+	assert_string_equal(c->zones[0].name, "example.com");
+	assert_memory_equal(c->zones[0].apex, "\7example\3com", 13);
+	assert_string_equal(c->zones[0].table, BW_TEST_DATA "/conf/zones/example.com.bwz");
+	assert_null(c->zones[0].file);
+	assert_non_null(strstr(c->zones[0].src, "inc/zones.conf"));
+	assert_int_equal(c->zones[0].line, 2);
+	assert_memory_equal(c->zones[1].apex, "\7example\3net", 13);
+	assert_string_equal(c->zones[1].file, "/abs/example.net.zone");
+	assert_null(c->zones[1].table);
+	assert_string_equal(c->zones[2].file,
+	                    BW_TEST_DATA "/conf/zones/org/example.org.zone");
+	assert_non_null(strstr(c->zones[2].src, "inc/more.conf"));
+	bw_conf_free(c);
+}
+
+static void test_defaults(void **state)
+{
+	struct bw_conf *c = load_good("options { listen-on { 127.0.0.1; }; };\n");
+
+	(void)state;
+	assert_string_equal(c->directory, tmpdir);
+	assert_null(c->control_socket);
+	assert_null(c->pid_file);
+	assert_int_equal(c->edns_udp_size, 1232);
+	assert_null(c->nsid);
+	assert_int_equal(c->nsid_len, 0);
+	assert_non_null(c->version);
+	assert_non_null(strstr(c->version, "bulwark"));
+	assert_null(c->server_id);
+	assert_int_equal(c->io, BW_CONF_IO_SOCKET);
+	assert_int_equal(c->workers, 1);
+	assert_int_equal(c->cpu_first, -1);
+	assert_int_equal(c->nzones, 0);
+	addr_is(&c->listen[0], "127.0.0.1", 53);
+	bw_conf_free(c);
+}
+
+static void test_keywords(void **state)
+{
+	struct bw_conf *c = load_good(
+		"options {\n"
+		"  listen-on port 53 { any; };\n"
+		"  listen-on-v6 port 53 { any; };\n"
+		"  listen-on port 54 { none; };\n"
+		"  nsid 0x6E5331;\n"
+		"  version none;\n"
+		"  server-id hostname;\n"
+		"  pid-file none;\n"
+		"  directory \"/srv/dns\";\n"
+		"};\n"
+		"dataplane { workers 4; io dpdk; };\n"
+		"zone \".\" { table root.bwz; };\n");
+
+	(void)state;
+	assert_int_equal(c->nlisten, 2);
+	addr_is(&c->listen[0], "0.0.0.0", 53);
+	addr_is(&c->listen[1], "::", 53);
+	assert_int_equal(c->nsid_len, 3);
+	assert_memory_equal(c->nsid, "nS1", 3);
+	assert_null(c->version);
+	assert_non_null(c->server_id);
+	assert_true(strlen(c->server_id) > 0);
+	assert_null(c->pid_file);
+	assert_int_equal(c->io, BW_CONF_IO_DPDK);
+	assert_int_equal(c->workers, 4);
+	assert_int_equal(c->cpu_first, -1);
+	assert_int_equal(c->nzones, 1);
+	assert_int_equal(c->zones[0].apex[0], 0);
+	assert_string_equal(c->zones[0].table, "/srv/dns/root.bwz");
+	bw_conf_free(c);
+}
+
+/* NSID falls back to server-id, as in BIND. */
+static void test_nsid_from_server_id(void **state)
+{
+	struct bw_conf *c = load_good(
+		"options { listen-on { ::1; }; server-id \"a.ns\"; };");
+
+	(void)state;
+	assert_int_equal(c->nsid_len, 4);
+	assert_memory_equal(c->nsid, "a.ns", 4);
+	bw_conf_free(c);
+}
+
+static void test_comments_and_layout(void **state)
+{
+	struct bw_conf *c = load_good(
+		"#hash\n"
+		"options{listen-on port 53{127.0.0.1;};};//tight\n"
+		"zone \"a.example\"/* inline */{file\n"
+		"  \"a.zone\"\n"
+		"  ;};\n"
+		"zone b.example {\n table \"b.bwz\"; };\n");
+
+	(void)state;
+	assert_int_equal(c->nzones, 2);
+	assert_int_equal(c->zones[0].line, 3);
+	assert_int_equal(c->zones[1].line, 6);
+	assert_non_null(strstr(c->zones[0].file, "/a.zone"));
+	bw_conf_free(c);
+}
+
+static void test_relative_directory(void **state)
+{
+	struct bw_conf *c = load_good(
+		"options { directory \"sub/dir\"; listen-on { 127.0.0.1; }; "
+		"control-socket \"/run/x.sock\"; };\n"
+		"zone z.example { file \"z.zone\"; };\n");
+	char want[128];
+
+	(void)state;
+	snprintf(want, sizeof(want), "%s/sub/dir", tmpdir);
+	assert_string_equal(c->directory, want);
+	snprintf(want, sizeof(want), "%s/sub/dir/z.zone", tmpdir);
+	assert_string_equal(c->zones[0].file, want);
+	assert_string_equal(c->control_socket, "/run/x.sock");
+	bw_conf_free(c);
+}
+
+static void test_port_warning(void **state)
+{
+	struct bw_conf *c;
+	struct seen s;
+
+	(void)state;
+	assert_int_equal(load_text(
+		"options { listen-on { 127.0.0.1; }; };\n"
+		"dataplane { port \"p0\" { address 192.0.2.1; }; };\n", &c, &s), 0);
+	assert_int_equal(s.warnings, 1);
+	bw_conf_free(c);
+}
+
+/* ---- Bad configurations: the line and the reason. ---- */
+
+#define L "options { listen-on { 127.0.0.1; }; };\n"
+
+static void test_bad_syntax(void **state)
+{
+	(void)state;
+	expect_error(L "foo bar;\n", 2, "unknown statement 'foo'");
+	expect_error(L "\nkey \"k\" { algorithm hmac-sha256; };\n", 3,
+	             "'key' is not supported");
+	expect_error("options {\n  directory \"x\"\n};\n", 2,
+	             "missing ';' after 'x'");
+	expect_error("options {\n  directory \"a\"\n  pid-file \"b\";\n};\n", 2,
+	             "missing ';' after 'a'");
+	expect_error(L "zone \"a\" { file \"x\"; }\nzone \"b\" { file \"y\"; };\n",
+	             2, "missing ';' after '}'");
+	expect_error(L "zone \"a\" { file \"x\"; };\n}\n", 3,
+	             "expected a statement name, found '}'");
+	expect_error(L "\"zone\" \"a\";\n", 2, "expected a statement name");
+	expect_error(L ";\n", 2, "expected a statement name, found ';'");
+	expect_error(L "zone \"a\" {\n file \"x\";\n", 4,
+	             "missing '}' for the '{' at line 2");
+	expect_error(L "zone \"a\n\" { file \"x\"; };\n", 2,
+	             "unterminated string");
+	expect_error(L "/* no end\n\n", 2, "unterminated /* comment");
+	expect_error(L "zone \"a\" { file \"x\"; } ", 2, "missing ';' after '}'");
+}
+
+static void test_bad_options(void **state)
+{
+	(void)state;
+	expect_error(L "options { version \"x\"; };\n", 2, "duplicate 'options'");
+	expect_error("options {\n directory \"a\";\n directory \"b\";\n"
+	             " listen-on { ::1; }; };\n", 3, "duplicate 'directory'");
+	expect_error("options {\n recursion no;\n};\n", 2,
+	             "'recursion' is not supported in options");
+	expect_error("options {\n listen-on { 127.0.0.1; };\n colour blue;\n};\n",
+	             3, "unknown statement 'colour' in options");
+	expect_error("options {\n listen-on {\n 300.1.1.1; }; };\n", 3,
+	             "bad address '300.1.1.1'");
+	expect_error("options {\n listen-on { 10.0.0.0/8; }; };\n", 2,
+	             "bad address '10.0.0.0/8'");
+	expect_error("options {\n listen-on port 70000 { 127.0.0.1; }; };\n", 2,
+	             "port out of range");
+	expect_error("options {\n listen-on port 0 { 127.0.0.1; }; };\n", 2,
+	             "port out of range");
+	expect_error("options {\n listen-on port 53;\n};\n", 2,
+	             "listen-on: expected [port N] { ADDRESS; ... }");
+	expect_error("options {\n listen-on-v6 { 127.0.0.1; }; };\n", 2,
+	             "bad IPv6 address '127.0.0.1'");
+	expect_error("options { listen-on { 127.0.0.1;\n 127.0.0.1; }; };\n", 2,
+	             "duplicate address 127.0.0.1 port 53");
+	expect_error("options { directory \"/x\"; };\n", 0, "no listen-on address");
+	expect_error(L "options {\n edns-udp-size 100; };\n", 2,
+	             "duplicate 'options'");
+	expect_error("options { listen-on { ::1; };\n edns-udp-size 100; };\n", 2,
+	             "edns-udp-size: '100' is not a number from 512 to 4096");
+	expect_error("options { listen-on { ::1; };\n nsid 0xabc; };\n", 2,
+	             "nsid: bad hex string '0xabc'");
+	expect_error("options { listen-on { ::1; };\n nsid \"\"; };\n", 2,
+	             "nsid: length must be 1 to 255");
+	expect_error("options { listen-on { ::1; };\n version \""
+	             "0123456789012345678901234567890123456789012345678901234567890123"
+	             "0123456789012345678901234567890123456789012345678901234567890123"
+	             "0123456789012345678901234567890123456789012345678901234567890123"
+	             "0123456789012345678901234567890123456789012345678901234567890123"
+	             "\"; };\n", 2, "version: longer than 255 characters");
+	expect_error("options { listen-on { ::1; };\n directory; };\n", 2,
+	             "'directory': missing argument");
+	expect_error("options { listen-on { ::1; };\n pid-file \"a\" \"b\"; };\n", 2,
+	             "'pid-file': unexpected 'b'");
+	expect_error("options { listen-on { ::1; };\n directory { }; };\n", 2,
+	             "'directory' takes no { ... } block");
+	expect_error("options { listen-on { ::1; };\n directory { } x; };\n", 2,
+	             "'directory': unexpected '{'");
+}
+
+static void test_bad_dataplane(void **state)
+{
+	(void)state;
+	expect_error(L "dataplane {\n workers 0;\n};\n", 3,
+	             "workers: must be at least 1");
+	expect_error(L "dataplane {\n workers 3-1;\n};\n", 3,
+	             "workers: expected N (1-1024) or a range A-B");
+	expect_error(L "dataplane {\n workers many;\n};\n", 3, "workers: expected");
+	expect_error(L "dataplane {\n workers 5000;\n};\n", 3, "workers: expected");
+	expect_error(L "dataplane {\n io xdp;\n};\n", 3,
+	             "io: expected 'socket' or 'dpdk', found 'xdp'");
+	expect_error(L "dataplane { io socket; };\ndataplane { };\n", 3,
+	             "duplicate 'dataplane'");
+	expect_error(L "dataplane {\n port \"p0\" { };\n};\n", 3,
+	             "port 'p0': no address");
+	expect_error(L "dataplane {\n port \"p0\" {\n addr 1.2.3.4; };\n};\n", 4,
+	             "unknown statement 'addr' in port 'p0'");
+	expect_error(L "dataplane {\n port \"p0\" { address 1.2.3; };\n};\n", 3,
+	             "address: bad address '1.2.3'");
+	expect_error(L "dataplane {\n port \"p0\" { address ::1; };\n"
+	             " port \"p0\" { address ::2; };\n};\n", 4,
+	             "duplicate port 'p0'");
+	expect_error(L "dataplane {\n port \"p0\";\n};\n", 3,
+	             "'port' needs a { ... } block");
+	expect_error(L "dataplane {\n eal-args \"-l\" { };\n};\n", 3,
+	             "'eal-args' takes no { ... } block");
+}
+
+static void test_bad_zones(void **state)
+{
+	(void)state;
+	expect_error(L "zone \"example.com\" { file \"a\"; };\n"
+	             "zone \"EXAMPLE.com.\" { file \"b\"; };\n", 3,
+	             "duplicate zone 'EXAMPLE.com.' (first at");
+	expect_error(L "zone \"example.com\" {\n file \"a\";\n table \"b\"; };\n", 2,
+	             "zone 'example.com': needs exactly one of 'table' or 'file'");
+	expect_error(L "\nzone \"example.com\" { };\n", 3,
+	             "needs exactly one of 'table' or 'file'");
+	expect_error(L "zone \"example.com\" CH { file \"a\"; };\n", 2,
+	             "class 'CH' is not supported");
+	expect_error(L "zone \"example.com\" {\n file \"a\";\n"
+	             " dnssec-policy default; };\n", 4,
+	             "'dnssec-policy' is not supported in zone");
+	expect_error(L "zone \"example.com\" {\n type secondary; file \"a\"; };\n", 3,
+	             "zone type 'secondary' is not supported");
+	expect_error(L "zone \"example.com\" {\n file \"a\";\n file \"b\"; };\n", 4,
+	             "duplicate 'file'");
+	expect_error(L "zone \"a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q.r.s.t.u.v.w.x.y.z."
+	             "0123456789012345678901234567890123456789012345678901234567890123"
+	             "\" { file \"a\"; };\n", 2, "zone: bad name");
+	expect_error(L "zone \"x.example\";\n", 2, "'zone' needs a { ... } block");
+	expect_error(L "zone { file \"a\"; };\n", 2, "'zone': missing argument");
+}
+
+static void test_bad_include(void **state)
+{
+	struct bw_diag d = { .emit = capture };
+	struct bw_conf *c = NULL;
+	struct seen s = { 0 };
+
+	(void)state;
+	expect_error(L "\ninclude \"does-not-exist.conf\";\n", 3,
+	             "cannot read '");
+	expect_error(L "include;\n", 2, "include needs one file name");
+	expect_error(L "include \"a\" \"b\";\n", 2, "include needs one file name");
+	/* A file that includes itself stops at the depth limit. */
+	d.ctx = &s;
+	assert_int_equal(bw_conf_load(BW_TEST_DATA "/conf/loop.conf", &c, &d),
+	                 BW_EDEPTH);
+	assert_null(c);
+	assert_int_equal(s.line, 2);
+	assert_non_null(strstr(s.msg, "include nested too deep (limit 8)"));
+	assert_non_null(strstr(s.file, "loop.conf"));
+}
+
+static void test_missing_file(void **state)
+{
+	struct bw_diag d = { .emit = capture };
+	struct bw_conf *c = NULL;
+	struct seen s = { 0 };
+
+	(void)state;
+	d.ctx = &s;
+	assert_int_equal(bw_conf_load("/nonexistent/bulwark.conf", &c, &d),
+	                 BW_ENOENT);
+	assert_null(c);
+	assert_int_equal(s.errors, 1);
+	assert_string_equal(s.file, "/nonexistent/bulwark.conf");
+}
+
+/* Every error of the checking pass is reported, not only the first. */
+static void test_all_errors_reported(void **state)
+{
+	struct bw_conf *c;
+	struct seen s;
+
+	(void)state;
+	assert_int_equal(load_text(
+		L "dataplane { workers 0; io nope; };\nzone x { };\n", &c, &s),
+		BW_ECONF);
+	assert_int_equal(s.errors, 3);
+	assert_int_equal(s.line, 2);
+}
+
+static void test_addr_text(void **state)
+{
+	struct bw_conf *c = load_good(
+		"options { listen-on port 5353 { 2001:db8::1; 192.0.2.1; }; };");
+	char buf[96];
+
+	(void)state;
+	bw_conf_addr_text(&c->listen[0].ss, buf, sizeof(buf));
+	assert_string_equal(buf, "2001:db8::1 port 5353");
+	bw_conf_addr_text(&c->listen[1].ss, buf, sizeof(buf));
+	assert_string_equal(buf, "192.0.2.1 port 5353");
+	bw_conf_free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_full),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_keywords),
+		cmocka_unit_test(test_nsid_from_server_id),
+		cmocka_unit_test(test_comments_and_layout),
+		cmocka_unit_test(test_relative_directory),
+		cmocka_unit_test(test_port_warning),
+		cmocka_unit_test(test_bad_syntax),
+		cmocka_unit_test(test_bad_options),
+		cmocka_unit_test(test_bad_dataplane),
+		cmocka_unit_test(test_bad_zones),
+		cmocka_unit_test(test_bad_include),
+		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_all_errors_reported),
+		cmocka_unit_test(test_addr_text),
+	};
+
+	return cmocka_run_group_tests(tests, setup_dir, remove_dir);
+}

@@ -1,0 +1,68 @@
+/*  bulwark — zone file to table bytes: parse, check, pack.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "bulwark/compile.h"
+#include "bulwark/err.h"
+#include "bulwark/wire.h"
+#include "pack.h"
+#include "parser.h"
+#include "zone.h"
+
+struct compile_ctx {
+	struct bw_zone *zone;
+	struct bw_diag *d;
+	bool no_origin_reported;
+};
+
+static int on_rr(void *arg, const struct bw_rr *rr)
+{
+	struct compile_ctx *c = arg;
+
+	if (c->zone == NULL) {
+		/* Without -z the zone is named by its first record, the SOA. */
+		if (rr->type != BW_TYPE_SOA) {
+			if (!c->no_origin_reported)
+				bw_diag_report(c->d, BW_DIAG_ERROR, rr->file, rr->line,
+				               "the first record is not an SOA and no "
+				               "origin was given (-z)");
+			c->no_origin_reported = true;
+			return 0;
+		}
+		c->zone = bw_zone_new(rr->owner);
+		if (c->zone == NULL)
+			return BW_ENOMEM;
+	}
+	return bw_zone_add(c->zone, rr, c->d);
+}
+
+int bw_compile_file(const char *path, const struct bw_compile_opts *opts,
+                    struct bw_diag *d, uint8_t **out, size_t *len)
+{
+	struct compile_ctx c = { .d = d };
+	struct bw_parse_opts po = {
+		.origin = opts->origin,
+		.include_depth = opts->include_depth,
+	};
+
+	if (opts->origin != NULL) {
+		c.zone = bw_zone_new(opts->origin);
+		if (c.zone == NULL)
+			return BW_ENOMEM;
+	}
+	int ret = bw_parse_file(path, &po, on_rr, &c, d);
+	if (ret == 0 && c.zone == NULL) {
+		bw_diag_report(d, BW_DIAG_ERROR, path, 0, "no records in the zone");
+		ret = BW_EZONE;
+	}
+	if (ret == 0 && d->errors > 0)
+		ret = BW_EZONE;
+	if (ret == 0)
+		ret = bw_zone_finish(c.zone, d);
+	if (ret == 0)
+		ret = bw_pack_zone(c.zone, d, out, len);
+	if (c.zone != NULL)
+		bw_zone_free(c.zone);
+	return ret;
+}

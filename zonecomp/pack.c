@@ -52,6 +52,7 @@ struct packer {
 	uint32_t *node_off;     /* Per node, shard offset. */
 	size_t *first_blob;     /* Per node, index into blob_off. */
 	uint32_t *blob_off;     /* Per RRset, shard offset of its blob. */
+	uint32_t ttls[65536];   /* Per-record TTLs of the RRset being rendered. */
 };
 
 static unsigned shard_of(const struct packer *p, uint64_t h)
@@ -135,10 +136,24 @@ static void add_additional(struct packer *p, const struct bw_zone_rrset *rs,
 			const struct bw_zone_rrset *a = &n->rrsets[t];
 			if (a->type != BW_TYPE_A && a->type != BW_TYPE_AAAA)
 				continue;
-			if (!bw_rnd_rrset(p->rnd, BW_SEC_AR, target, a, a->ttl))
+			if (!bw_rnd_rrset(p->rnd, BW_SEC_AR, target, a, a->ttl, NULL))
 				return;
 		}
 	}
+}
+
+/* An RRSIG's TTL is that of the RRset it covers (RFC 4034 §3). */
+static const uint32_t *rrsig_ttls(struct packer *p, const struct bw_zone_node *n,
+                                  const struct bw_zone_rrset *rs)
+{
+	if (rs->type != BW_TYPE_RRSIG)
+		return NULL;
+	for (uint16_t i = 0; i < rs->count; i++) {
+		const struct bw_zone_rrset *covered = rs->rd[i].len >= 2 ?
+			bw_zone_rrset(n, bw_get16(rs->rd[i].data)) : NULL;
+		p->ttls[i] = covered ? covered->ttl : rs->ttl;
+	}
+	return p->ttls;
 }
 
 /* Renders the blob that answers one type at one node. */
@@ -150,7 +165,7 @@ static int render_type(struct packer *p, const struct bw_zone_node *n,
 
 	bw_rnd_begin(r, n->name, referral ? 0 : BW_TB_AA);
 	enum bw_rnd_section sec = referral ? BW_SEC_NS : BW_SEC_AN;
-	if (!bw_rnd_rrset(r, sec, n->name, rs, rs->ttl)) {
+	if (!bw_rnd_rrset(r, sec, n->name, rs, rs->ttl, rrsig_ttls(p, n, rs))) {
 		char name[BW_NAME_MAXTEXT], type[16];
 		bw_name_to_text(name, sizeof(name), n->name);
 		bw_type_to_text(rs->type, type, sizeof(type));
@@ -254,7 +269,7 @@ static int render_negative(struct packer *p, struct buf *zb, uint32_t *at)
 	if (soa == NULL)
 		return BW_EZONE;
 	bw_rnd_begin(p->rnd, z->nodes[0].name, BW_TB_AA);
-	if (!bw_rnd_rrset(p->rnd, BW_SEC_NS, z->nodes[0].name, soa, ttl))
+	if (!bw_rnd_rrset(p->rnd, BW_SEC_NS, z->nodes[0].name, soa, ttl, NULL))
 		return BW_EZONE;
 	return append_blob(zb, p->rnd, at);
 }
@@ -342,6 +357,7 @@ static void packer_free(struct packer *p)
 	free(p->first_blob);
 	free(p->blob_off);
 	free(p->rnd);
+	p->shards = NULL;
 }
 
 static int packer_init(struct packer *p, const struct bw_zone *z,
@@ -375,22 +391,23 @@ static int packer_init(struct packer *p, const struct bw_zone *z,
 int bw_pack_zone(const struct bw_zone *z, struct bw_diag *d, uint8_t **out,
                  size_t *len)
 {
-	struct packer p;
+	struct packer *p = calloc(1, sizeof(*p));
 	struct buf zb = { 0 };
 	uint32_t neg_at = 0;
 
-	if (z->nnodes == 0)
-		return BW_EZONE;
-	int ret = packer_init(&p, z, d);
+	if (p == NULL)
+		return BW_ENOMEM;
+	int ret = z->nnodes > 0 ? packer_init(p, z, d) : BW_EZONE;
 	if (ret == 0) {
-		layout(&p);
-		ret = render_negative(&p, &zb, &neg_at);
+		layout(p);
+		ret = render_negative(p, &zb, &neg_at);
 	}
 	if (ret == 0)
-		ret = render_blobs(&p);
+		ret = render_blobs(p);
 	if (ret == 0)
-		ret = assemble(&p, &zb, neg_at, out, len);
+		ret = assemble(p, &zb, neg_at, out, len);
 	free(zb.data);
-	packer_free(&p);
+	packer_free(p);
+	free(p);
 	return ret;
 }

@@ -159,7 +159,7 @@ static bool put_rr(struct bw_rnd *r, const uint8_t *owner, uint16_t type,
 
 bool bw_rnd_rrset(struct bw_rnd *r, enum bw_rnd_section sec,
                   const uint8_t *owner, const struct bw_zone_rrset *rrset,
-                  uint32_t ttl)
+                  uint32_t ttl, const uint32_t *ttls)
 {
 	size_t pos = r->pos, ndict = r->ndict, nnb = r->nnamebuf;
 	size_t nrel = r->nrel;
@@ -168,7 +168,7 @@ bool bw_rnd_rrset(struct bw_rnd *r, enum bw_rnd_section sec,
 
 	for (uint16_t i = 0; i < rrset->count; i++) {
 		if (r->ncut == BW_RND_MAXCUT ||
-		    !put_rr(r, owner, rrset->type, ttl, &rrset->rd[i])) {
+		    !put_rr(r, owner, rrset->type, ttls ? ttls[i] : ttl, &rrset->rd[i])) {
 			/* Roll back to the state before this RRset. */
 			r->pos = pos;
 			r->ndict = ndict;

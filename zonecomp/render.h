@@ -50,11 +50,13 @@ void bw_rnd_begin(struct bw_rnd *r, const uint8_t *ctx, uint8_t flags);
 
 /*!
  * \brief Appends a whole RRset owned by \a owner to \a sec.
+ * \param ttl   TTL of every record, unless \a ttls is given.
+ * \param ttls  Per-record TTLs (RRSIGs take their covered RRset's), or NULL.
  * \return false when it did not fit (the blob is left as before).
  */
 bool bw_rnd_rrset(struct bw_rnd *r, enum bw_rnd_section sec,
                   const uint8_t *owner, const struct bw_zone_rrset *rrset,
-                  uint32_t ttl);
+                  uint32_t ttl, const uint32_t *ttls);
 
 /*!
  * \brief Size of the finished blob (header, wire, cuts, relocations).

@@ -4,6 +4,7 @@
  *  Owner names are sorted through a key that memcmp orders as RFC 4034
  *  §6.1 does: labels from the right, each followed by a 0 octet, with the
  *  octets 0 and 1 escaped as 1 1 and 1 2 so that 0 only ever separates.
+ *  The apex's labels, common to all owners, are left out of the key.
  */
 #include "zone.h"
 
@@ -63,7 +64,7 @@ static void arena_free(struct arena *a)
 /* ---- Records as added, before finish. ---- */
 
 struct zrec {
-	uint64_t kpfx;             /* First 8 octets of the sort key. */
+	uint64_t kpfx[2];          /* First 16 octets of the sort key. */
 	const uint8_t *name;       /* Lowercase wire name; its key follows. */
 	const uint8_t *rd;         /* Rdata as written. */
 	const uint8_t *crd;        /* Canonical rdata (== rd when equal). */
@@ -132,10 +133,12 @@ static const uint8_t *name_suffix(const uint8_t *name, int labels, int keep)
 	return name;
 }
 
-static size_t name_key(const uint8_t *name, uint8_t key[KEY_MAXLEN])
+/* Sort key of \a name without its last \a skip labels (the apex's, which
+ * every owner shares). */
+static size_t name_key(const uint8_t *name, int skip, uint8_t key[KEY_MAXLEN])
 {
 	uint8_t offs[BW_NAME_MAXLABELS];
-	int n = name_label_offs(name, offs);
+	int n = name_label_offs(name, offs) - skip;
 	size_t k = 0;
 
 	while (n-- > 0) {
@@ -219,9 +222,10 @@ static struct zrec *rec_push(struct bw_zone_priv *p)
 }
 
 /* Owner name and sort key; shared with the previous record when equal. */
-static int rec_set_owner(struct bw_zone_priv *p, struct zrec *r,
+static int rec_set_owner(const struct bw_zone *z, struct zrec *r,
                          const uint8_t *lname)
 {
+	struct bw_zone_priv *p = z->priv;
 	size_t len = bw_name_len(lname);
 	const struct zrec *prev = p->nrecs > 0 ? r - 1 : NULL;
 
@@ -230,11 +234,12 @@ static int rec_set_owner(struct bw_zone_priv *p, struct zrec *r,
 		r->name = prev->name;
 		r->name_len = prev->name_len;
 		r->key_len = prev->key_len;
-		r->kpfx = prev->kpfx;
+		r->kpfx[0] = prev->kpfx[0];
+		r->kpfx[1] = prev->kpfx[1];
 		return 0;
 	}
 	uint8_t key[KEY_MAXLEN];
-	size_t klen = name_key(lname, key);
+	size_t klen = name_key(lname, z->apex_labels, key);
 	uint8_t *mem = arena_alloc(&p->arena, len + klen);
 	if (mem == NULL)
 		return BW_ENOMEM;
@@ -243,7 +248,8 @@ static int rec_set_owner(struct bw_zone_priv *p, struct zrec *r,
 	r->name = mem;
 	r->name_len = (uint8_t)len;
 	r->key_len = (uint16_t)klen;
-	r->kpfx = key_prefix(key, klen);
+	r->kpfx[0] = key_prefix(key, klen);
+	r->kpfx[1] = klen > 8 ? key_prefix(key + 8, klen - 8) : 0;
 	return 0;
 }
 
@@ -314,7 +320,7 @@ int bw_zone_add(struct bw_zone *z, const struct bw_rr *rr, struct bw_diag *d)
 	struct zrec *r = rec_push(p);
 	if (r == NULL)
 		return BW_ENOMEM;
-	int ret = rec_set_owner(p, r, lname);
+	int ret = rec_set_owner(z, r, lname);
 	if (ret == 0)
 		ret = rec_set_rdata(p, r, rr);
 	if (ret == 0)
@@ -332,8 +338,9 @@ int bw_zone_add(struct bw_zone *z, const struct bw_rr *rr, struct bw_diag *d)
 
 static int owner_cmp(const struct zrec *a, const struct zrec *b)
 {
-	if (a->kpfx != b->kpfx)
-		return a->kpfx < b->kpfx ? -1 : 1;
+	for (int i = 0; i < 2; i++)
+		if (a->kpfx[i] != b->kpfx[i])
+			return a->kpfx[i] < b->kpfx[i] ? -1 : 1;
 	if (a->name == b->name)
 		return 0;
 	size_t n = a->key_len < b->key_len ? a->key_len : b->key_len;
@@ -454,7 +461,8 @@ static int fin_rrset(struct fin *f, struct bw_zone_rrset *rs, size_t k,
 	rs->ttl = first->ttl;
 	rs->file = p->files[first->file];
 	rs->line = first->line;
-	for (size_t m = k; m < e; m++)
+	/* RRSIGs of one owner cover several types, each with its TTL. */
+	for (size_t m = k; m < e && rs->type != BW_TYPE_RRSIG; m++)
 		if (recs[m].ttl != rs->ttl)
 			warn_ttl(f, &recs[m], rs);
 	return 0;
@@ -686,6 +694,12 @@ static int fin_owner(struct fin *f, size_t i, size_t j)
 	for (size_t k = i, e; k < j; k = e) {
 		for (e = k + 1; e < j && recs[e].type == recs[k].type; e++)
 			;
+		if (n.nrrsets == UINT16_MAX) {
+			char nm[BW_NAME_MAXTEXT];
+			fin_report(f, BW_DIAG_ERROR, &recs[k], "too many types at %s",
+			           name_txt(nm, n.name));
+			return BW_EZONE;
+		}
 		int ret = fin_rrset(f, &n.rrsets[n.nrrsets], k, e);
 		if (ret != 0)
 			return ret;

@@ -39,7 +39,6 @@ import struct
 import time
 from typing import Callable, List, Optional
 
-import dns.edns
 import dns.exception
 import dns.flags
 import dns.message
@@ -50,6 +49,8 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
 import dns.zone
+
+import dnswire
 
 FLAGS = (("QR", dns.flags.QR), ("AA", dns.flags.AA), ("TC", dns.flags.TC),
 	("RD", dns.flags.RD), ("RA", dns.flags.RA), ("AD", dns.flags.AD),
@@ -131,30 +132,24 @@ class Reply:
 			self.error = "no reply (timeout)"
 			return
 		try:
-			self.msg = dns.message.from_wire(wire, one_rr_per_rrset=True,
-				question_only=False)
-		except dns.exception.DNSException as err:
+			self.msg = dnswire.Message(wire)
+		except (dnswire.FormatError, IndexError, struct.error) as err:
 			self.error = "unparsable reply: %s" % err
 			return
-		self.sections = {name: self._rrsets(getattr(self.msg, name))
-			for name in SECTIONS}
+		self.sections = {name: self._rrsets(rrs)
+			for name, rrs in zip(SECTIONS, self.msg.sections)}
 
 	@staticmethod
-	def _rrsets(section):
-		"""{(owner, type, class): sorted [(digest, ttl, text)]}, names lowercased."""
+	def _rrsets(rrs):
+		"""{(owner, type, class): [(rdata, ttl, RR)] sorted}, owners lowercased."""
 		out = collections.defaultdict(list)
-		for rrset in section:
-			owner = rrset.name.canonicalize().to_text()
-			rdtype = rrset.rdtype
+		for rr in rrs:
+			rdtype = rr.rdtype
 			if rdtype == dns.rdatatype.RRSIG:
-				rdtype = (rdtype << 16) | rrset.covers
-			for rd in rrset:
-				text = "%s %d %s %s %s" % (rrset.name.to_text(), rrset.ttl,
-					dns.rdataclass.to_text(rrset.rdclass),
-					dns.rdatatype.to_text(rrset.rdtype), rd.to_text())
-				out[(owner, rdtype, rrset.rdclass)].append(
-					(rd.to_digestable(), rrset.ttl, text))
-		return {key: sorted(rrs) for key, rrs in out.items()}
+				# RRSIGs form one RRset per covered type (RFC 4034 3)
+				rdtype = (rdtype << 16) | struct.unpack("!H", rr.rdata[:2])[0]
+			out[(rr.owner(), rdtype, rr.rdclass)].append((rr.rdata, rr.ttl, rr))
+		return {key: sorted(rrs, key=lambda e: e[:2]) for key, rrs in out.items()}
 
 	@property
 	def ok(self):
@@ -169,13 +164,28 @@ class Reply:
 	def count(self, section):
 		return sum(len(rrs) for rrs in self.sections[section].values())
 
-	def types(self, section):
-		return {key[1] for key in self.sections[section]}
+	def names_in(self, section, rdtypes):
+		"""Lowercased names in the RDATA of the RRsets of RDTYPES in SECTION."""
+		out = set()
+		for key, rrs in self.sections[section].items():
+			if key[1] in rdtypes:
+				out |= {_rdata_name(key[1], rr[0]) for rr in rrs}
+		return out
 
 	def text(self):
 		if not self.ok:
 			return self.error
-		return self.msg.to_text()
+		try:
+			return dns.message.from_wire(self.wire).to_text()
+		except dns.exception.DNSException as err:
+			return "(dnspython cannot print it: %s)" % err
+
+
+def _rdata_name(rdtype, rdata):
+	"""The target name of an NS, MX or SRV RDATA (canonical form) as text."""
+	skip = {dns.rdatatype.MX: 2, dns.rdatatype.SRV: 6}.get(rdtype, 0)
+	labels, _ = dnswire.read_name(rdata, skip)
+	return dnswire.name_text(labels)
 
 
 class ZoneData:
@@ -269,17 +279,13 @@ def _is_referral(reply):
 
 def _ns_targets(reply, section="authority"):
 	"""Lowercased names of the name servers in the NS RRsets of SECTION."""
-	return {rr[2].split()[-1].lower() for key, rrs in reply.sections[section].items()
-		if key[1] == dns.rdatatype.NS for rr in rrs}
+	return reply.names_in(section, (dns.rdatatype.NS,))
 
 
 def _answer_targets(reply):
 	"""Lowercased names that additional section processing starts from."""
-	targets = set()
-	for key, rrs in reply.sections["answer"].items():
-		if key[1] in (dns.rdatatype.MX, dns.rdatatype.SRV, dns.rdatatype.NS):
-			targets |= {rr[2].split()[-1].lower() for rr in rrs}
-	return targets
+	return reply.names_in("answer", (dns.rdatatype.MX, dns.rdatatype.SRV,
+		dns.rdatatype.NS))
 
 
 def _is_address_item(item, field="additional"):
@@ -306,10 +312,7 @@ def _nsd_authority_glue(ctx, item):
 		return False
 	reply = ctx.reply_of("nsd")
 	other = ctx.other("nsd")
-	apex = ctx.origin.to_text().lower()
-	targets = {rr[2].split()[-1].lower() for key, rrs in reply.sections["authority"].items()
-		if key[0] == apex and key[1] == dns.rdatatype.NS for rr in rrs}
-	return item.key[0] in targets and reply.count("answer") > 0 and \
+	return item.key[0] in _ns_targets(reply) and reply.count("answer") > 0 and \
 		item.key[0] not in _answer_targets(reply) and \
 		not any(_apex_ns(ctx, key) for key in other.sections["authority"])
 
@@ -432,17 +435,6 @@ ACCEPTED: List[Rule] = [
 
 # -- comparing two replies ---------------------------------------------------
 
-def _edns_of(reply):
-	"""(version, DO, options, payload) or None without OPT; EDE by info code."""
-	msg = reply.msg
-	if msg.edns < 0:
-		return None
-	options = sorted("EDE %d" % opt.code if isinstance(opt, dns.edns.EDEOption)
-		else "option %d" % opt.otype for opt in msg.options)
-	return (msg.edns, bool(msg.ednsflags & dns.flags.DO), " ".join(options),
-		msg.payload)
-
-
 def compare_header(ra, rb):
 	items = []
 	if ra.msg.opcode() != rb.msg.opcode():
@@ -459,7 +451,7 @@ def compare_header(ra, rb):
 
 
 def compare_edns(ra, rb):
-	ea, eb = _edns_of(ra), _edns_of(rb)
+	ea, eb = ra.msg.edns(), rb.msg.edns()
 	if (ea is None) != (eb is None):
 		return [Item("edns", "present", "differs", None, str(ea is not None),
 			str(eb is not None))]
@@ -473,7 +465,7 @@ def compare_edns(ra, rb):
 
 
 def _rr_text(rrs):
-	return "\n".join(rr[2] for rr in rrs)
+	return "\n".join(rr[2].text() for rr in rrs)
 
 
 def compare_section(name, sa, sb, policy="exact"):
@@ -489,7 +481,7 @@ def compare_section(name, sa, sb, policy="exact"):
 		elif b is None:
 			if policy != "subset":
 				items.append(Item("section", name, "only_a", key, _rr_text(a), ""))
-		elif [(d, t) for d, t, _ in a] != [(d, t) for d, t, _ in b]:
+		elif [rr[:2] for rr in a] != [rr[:2] for rr in b]:
 			same_data = [d for d, _, _ in a] == [d for d, _, _ in b]
 			kind = "ttl" if same_data else "differs"
 			if not (policy in ("subset", "superset") and not same_data and

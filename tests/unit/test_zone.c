@@ -474,11 +474,14 @@ static void test_cname_beside_dnssec(void **state)
 		SOA("1"), APEX_NS, NS1_A,
 		{ "www.example.com.", BW_TYPE_CNAME, 60, "host.example.net.", 0 },
 		{ "www.example.com.", BW_TYPE_RRSIG, 60, "example.com.", 0 },
+		{ "www.example.com.", BW_TYPE_RRSIG, 300, "other.example.", 0 },
 	};
 	struct tctx t;
 
-	build(&t, "example.com.", rrs, 5);
+	build(&t, "example.com.", rrs, 6);
 	assert_int_equal(t.ret, 0);
+	/* RRSIGs with their own TTLs are not an RRset with differing TTLs. */
+	assert_int_equal(t.d.warnings, 0);
 	const struct bw_zone_node *www = find(&t, "www.example.com.");
 	assert_int_equal(www->nrrsets, 2);
 	assert_int_equal(www->flags, BW_ZN_CNAME);

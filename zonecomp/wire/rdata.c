@@ -948,6 +948,9 @@ static int svc_item_write(struct rd_text *t, const struct svc_item *it)
 	return 0;
 }
 
+static int wire_svc(const uint8_t *p, size_t len);
+static int svc_missing_key(const uint8_t *p, size_t len);
+
 static int txt_svc(struct rd_text *t, const struct field *f)
 {
 	struct svc_item items[SVC_MAXPARAMS];
@@ -969,9 +972,13 @@ static int txt_svc(struct rd_text *t, const struct field *f)
 			               it.key);
 		items[j] = it;
 	}
+	size_t start = t->len;
 	for (size_t j = 0; rc == 0 && j < n; j++)
 		rc = svc_item_write(t, &items[j]);
-	return rc;
+	if (rc != 0 || wire_svc(t->out + start, t->len - start) >= 0)
+		return rc;
+	return rd_fail(t, BW_ESYNTAX, "mandatory key%d is missing",
+	               svc_missing_key(t->out + start, t->len - start));
 }
 
 static int txt_field(struct rd_text *t, const struct field *f)
@@ -1153,6 +1160,29 @@ static bool svc_value_ok(uint16_t key, const uint8_t *v, size_t n)
 	}
 }
 
+static bool svc_has_key(const uint8_t *p, size_t len, uint16_t key)
+{
+	for (size_t pos = 0; pos < len; pos += 4 + (size_t)bw_get16(p + pos + 2)) {
+		if (bw_get16(p + pos) == key)
+			return true;
+	}
+	return false;
+}
+
+/* Checked params: a key listed in "mandatory" (always first) that is
+ * missing, or -1. */
+static int svc_missing_key(const uint8_t *p, size_t len)
+{
+	if (len == 0 || bw_get16(p) != SVC_MANDATORY)
+		return -1;
+	for (size_t i = 0; i < bw_get16(p + 2); i += 2) {
+		uint16_t key = bw_get16(p + 4 + i);
+		if (!svc_has_key(p, len, key))
+			return key;
+	}
+	return -1;
+}
+
 static int wire_svc(const uint8_t *p, size_t len)
 {
 	int32_t last = -1;
@@ -1168,7 +1198,7 @@ static int wire_svc(const uint8_t *p, size_t len)
 		last = key;
 		pos += 4 + (size_t)vlen;
 	}
-	return (int)len;
+	return svc_missing_key(p, len) < 0 ? (int)len : BW_EMALF;
 }
 
 static bool tag_ok(const uint8_t *p, size_t n)
@@ -1622,6 +1652,7 @@ static int fld_to_text(void *ctx, const struct field *f, const uint8_t *p,
 static void out_generic(struct txt_out *o, const uint8_t *rdata, size_t len)
 {
 	o->len = 0;
+	o->full = o->cap == 0;
 	out_fmt(o, "\\# %zu", len);
 	if (len > 0)
 		out_mem(o, " ", 1);

@@ -40,26 +40,24 @@ int bw_gen_range_parse(const char *s, size_t len, struct bw_gen_range *r,
                        char *err, size_t errlen)
 {
 	const char *p = s, *end = s + len;
+	int show = (int)(len > 64 ? 64 : len);
 
 	r->step = 1;
 	if (!read_num(&p, end, &r->start) || p == end || *p++ != '-' ||
 	    !read_num(&p, end, &r->stop) ||
 	    (p < end && (*p++ != '/' || !read_num(&p, end, &r->step))) ||
 	    p != end) {
-		snprintf(err, errlen, "bad $GENERATE range '%.*s'",
-		         (int)(len > 64 ? 64 : len), s);
+		snprintf(err, errlen, "bad $GENERATE range '%.*s'", show, s);
 		return BW_ESYNTAX;
 	}
 	if (r->start > r->stop || r->step == 0) {
-		snprintf(err, errlen, "bad $GENERATE range '%.*s': %s",
-		         (int)(len > 64 ? 64 : len), s,
+		snprintf(err, errlen, "bad $GENERATE range '%.*s': %s", show, s,
 		         r->step == 0 ? "step 0" : "start after stop");
 		return BW_ERANGE;
 	}
 	if (bw_gen_range_count(r) > BW_GEN_MAX_ITER) {
 		snprintf(err, errlen, "$GENERATE range '%.*s' gives more than "
-		         "%u records", (int)(len > 64 ? 64 : len), s,
-		         BW_GEN_MAX_ITER);
+		         "%u records", show, s, BW_GEN_MAX_ITER);
 		return BW_ERANGE;
 	}
 	return 0;

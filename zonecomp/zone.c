@@ -458,6 +458,8 @@ static int fin_rrset(struct fin *f, struct bw_zone_rrset *rs, size_t k,
 		rs->count++;
 	}
 	const struct zrec *first = rrset_nth(f, rs, 0);
+	if (first == NULL)
+		return BW_EZONE;  /* Cannot happen: the RRset has a record. */
 	rs->ttl = first->ttl;
 	rs->file = p->files[first->file];
 	rs->line = first->line;

@@ -634,11 +634,11 @@ static int count_only(void *ctx, const struct bw_rr *rr)
 static size_t mutate(char *buf, size_t len, size_t cap)
 {
 	static const char special[] = "()\"\\;\n $@{},.0123456789\r\t";
-	unsigned rounds = 1 + rng() % 8;
+	unsigned rounds = 1 + rng() % 4;
 
 	for (unsigned k = 0; k < rounds; k++) {
 		size_t pos = len ? rng() % len : 0;
-		switch (rng() % 5) {
+		switch (rng() % 8) {
 		case 0:
 			if (len)
 				buf[pos] = (char)rng();
@@ -661,9 +661,19 @@ static size_t mutate(char *buf, size_t len, size_t cap)
 			len -= n;
 			break;
 		}
-		default:
-			len = len ? pos : 0;
+		case 4:
+			len = pos;
 			break;
+		default: {
+			/* Repeat a piece of the text somewhere else. */
+			size_t from = len ? rng() % len : 0, n = rng() % 16;
+			n = n > len - from ? len - from : n;
+			n = n > cap - len ? cap - len : n;
+			memmove(buf + pos + n, buf + pos, len - pos);
+			memmove(buf + pos, buf + (from < pos ? from : from + n), n);
+			len += n;
+			break;
+		}
 		}
 	}
 	return len;
@@ -673,6 +683,7 @@ static void test_fuzz(void **state)
 {
 	struct bw_parse_opts o = { .origin = origin_example };
 	char work[512];
+	size_t records = 0, failed = 0;
 	(void)state;
 
 	for (unsigned iter = 0; iter < 4000; iter++) {
@@ -690,8 +701,15 @@ static void test_fuzz(void **state)
 		                          count_only, &n, &d);
 		assert_true(ret <= 0);
 		assert_int_equal(ret < 0, d.errors > 0);
+		records += n;
+		failed += ret < 0;
 		free(text);
 	}
+	/* The mutations reach both paths. */
+	print_message("fuzz: %zu records, %zu of 4000 inputs failed\n",
+	              records, failed);
+	assert_true(records > 1000);
+	assert_true(failed > 1000 && failed < 3900);
 }
 
 int main(void)

@@ -4,12 +4,14 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
+#include "bulwark/diag.h"
 #include "bulwark/wire.h"
 
-#define MAXTOK 64
+#define MAXTOK 256
 
 static const uint8_t origin[] = "\x07" "example" "\x03" "com";
 
@@ -44,6 +46,8 @@ static int parse(uint16_t type, const char *txt, uint8_t *wire, char *err,
 	return bw_rdata_from_text(type, tok, n, origin, wire, BW_RDATA_MAXLEN,
 	                          err, errlen);
 }
+
+static void check_bad_wire(uint16_t type, const uint8_t *w, size_t n);
 
 static uint8_t wire1[BW_RDATA_MAXLEN], wire2[BW_RDATA_MAXLEN];
 static char text[70000];
@@ -351,6 +355,10 @@ static void test_svcb(void **state)
 	    "bad mandatory key");
 	bad(BW_TYPE_SVCB, "1 . key65535=x", BW_ESYNTAX, "unknown SvcParam");
 	bad(BW_TYPE_HTTPS, "1", BW_ESYNTAX, "HTTPS: missing target name");
+	bad(BW_TYPE_HTTPS, "1 . mandatory=port alpn=h2", BW_ESYNTAX,
+	    "mandatory key3 is missing");
+	check_bad_wire(BW_TYPE_SVCB, (const uint8_t *)"\0\1\0\0\0\0\2\0\3",
+	               9);
 }
 
 static void test_generic(void **state)
@@ -548,6 +556,225 @@ static void test_check_wire(void **state)
 	                                  "\1\2\3\4", 4, text, 8), 7);
 }
 
+static void test_types(void **state)
+{
+	char buf[32];
+	uint16_t v;
+
+	(void)state;
+	static const struct { uint16_t type; const char *name; } known[] = {
+		{ 1, "A" }, { 6, "SOA" }, { 28, "AAAA" }, { 46, "RRSIG" },
+		{ 50, "NSEC3" }, { 51, "NSEC3PARAM" }, { 63, "ZONEMD" },
+		{ 65, "HTTPS" }, { 257, "CAA" }, { 256, "URI" }, { 99, "SPF" },
+		{ 108, "EUI48" }, { 250, "TSIG" },
+	};
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+		assert_int_equal(bw_type_to_text(known[i].type, buf,
+		                                 sizeof(buf)),
+		                 strlen(known[i].name));
+		assert_string_equal(buf, known[i].name);
+		assert_int_equal(bw_type_from_text(known[i].name,
+		                                   strlen(known[i].name), &v), 0);
+		assert_int_equal(v, known[i].type);
+	}
+	assert_int_equal(bw_type_from_text("nsec3param", 10, &v), 0);
+	assert_int_equal(v, 51);
+	assert_int_equal(bw_type_to_text(1234, buf, sizeof(buf)), 8);
+	assert_string_equal(buf, "TYPE1234");
+	assert_int_equal(bw_type_from_text("type1234", 8, &v), 0);
+	assert_int_equal(v, 1234);
+	assert_int_equal(bw_type_from_text("TYPE65535", 9, &v), 0);
+	assert_int_equal(v, 65535);
+	assert_int_equal(bw_type_to_text(1234, buf, 8), BW_ENOSPC);
+	static const char *const bad_types[] = {
+		"", "TYPE", "TYPE65536", "TYPE-1", "TYPEx", "AA", "A ", "NSEC4",
+		"TYPE123456",
+	};
+	for (size_t i = 0; i < sizeof(bad_types) / sizeof(bad_types[0]); i++)
+		assert_int_equal(bw_type_from_text(bad_types[i],
+		                                   strlen(bad_types[i]), &v),
+		                 BW_ETYPE);
+	/* Only len counts. */
+	assert_int_equal(bw_type_from_text("MXX", 2, &v), 0);
+	assert_int_equal(v, BW_TYPE_MX);
+}
+
+static void test_classes(void **state)
+{
+	char buf[32];
+	uint16_t v;
+
+	(void)state;
+	assert_int_equal(bw_class_from_text("in", 2, &v), 0);
+	assert_int_equal(v, BW_CLASS_IN);
+	assert_int_equal(bw_class_from_text("CH", 2, &v), 0);
+	assert_int_equal(v, BW_CLASS_CH);
+	assert_int_equal(bw_class_from_text("CHAOS", 5, &v), 0);
+	assert_int_equal(v, BW_CLASS_CH);
+	assert_int_equal(bw_class_from_text("HS", 2, &v), 0);
+	assert_int_equal(v, BW_CLASS_HS);
+	assert_int_equal(bw_class_from_text("CLASS1", 6, &v), 0);
+	assert_int_equal(v, BW_CLASS_IN);
+	assert_int_equal(bw_class_from_text("CLASS65280", 10, &v), 0);
+	assert_int_equal(v, 65280);
+	assert_int_equal(bw_class_from_text("IX", 2, &v), BW_ECLASS);
+	assert_int_equal(bw_class_from_text("CLASS70000", 10, &v), BW_ECLASS);
+	assert_int_equal(bw_class_from_text("", 0, &v), BW_ECLASS);
+	assert_int_equal(bw_class_to_text(BW_CLASS_IN, buf, sizeof(buf)), 2);
+	assert_string_equal(buf, "IN");
+	assert_int_equal(bw_class_to_text(BW_CLASS_ANY, buf, sizeof(buf)), 3);
+	assert_string_equal(buf, "ANY");
+	assert_int_equal(bw_class_to_text(42, buf, sizeof(buf)), 7);
+	assert_string_equal(buf, "CLASS42");
+}
+
+static void test_ttl(void **state)
+{
+	static const struct { const char *txt; uint32_t ttl; } good[] = {
+		{ "0", 0 }, { "3600", 3600 }, { "2147483647", 2147483647 },
+		{ "1h", 3600 }, { "1H30m", 5400 }, { "2w", 1209600 },
+		{ "1D", 86400 }, { "1w2d3h4m5s", 788645 }, { "10s", 10 },
+		{ "1h30", 3630 }, { "007", 7 },
+	};
+	static const char *const bad_ttls[] = {
+		"", "h", "1x", "-1", "2147483648", "4294967296", "99999999999",
+		"1hh", "1 h", "3551w", "3550w1w", "1.5h", "h1",
+	};
+	uint32_t ttl;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		ttl = 1;
+		assert_int_equal(bw_ttl_from_text(good[i].txt,
+		                                  strlen(good[i].txt), &ttl), 0);
+		assert_int_equal(ttl, good[i].ttl);
+	}
+	for (size_t i = 0; i < sizeof(bad_ttls) / sizeof(bad_ttls[0]); i++) {
+		if (bw_ttl_from_text(bad_ttls[i], strlen(bad_ttls[i]),
+		                     &ttl) != BW_ETTL)
+			fail_msg("TTL '%s' accepted", bad_ttls[i]);
+	}
+}
+
+struct emitted {
+	int calls;
+	enum bw_diag_level lvl;
+	unsigned line;
+	char msg[128];
+};
+
+static void emit(void *ctx, enum bw_diag_level lvl, const char *file,
+                 unsigned line, const char *msg)
+{
+	struct emitted *e = ctx;
+
+	(void)file;
+	e->calls++;
+	e->lvl = lvl;
+	e->line = line;
+	snprintf(e->msg, sizeof(e->msg), "%s", msg);
+}
+
+static void test_diag(void **state)
+{
+	struct emitted e = { 0 };
+	struct bw_diag d = { .emit = emit, .ctx = &e };
+
+	(void)state;
+	bw_diag_report(&d, BW_DIAG_WARN, "z.zone", 3, "odd %s", "thing");
+	assert_int_equal(d.warnings, 1);
+	assert_int_equal(d.errors, 0);
+	assert_int_equal(e.lvl, BW_DIAG_WARN);
+	assert_string_equal(e.msg, "odd thing");
+	bw_diag_report(&d, BW_DIAG_ERROR, "z.zone", 7, "bad %d", 42);
+	bw_diag_report(&d, BW_DIAG_ERROR, "y.zone", 9, "worse");
+	bw_diag_report(&d, BW_DIAG_NOTE, NULL, 0, "note");
+	assert_int_equal(d.errors, 2);
+	assert_int_equal(d.warnings, 1);
+	assert_int_equal(e.calls, 4);
+	assert_string_equal(d.first_file, "z.zone");
+	assert_int_equal(d.first_line, 7);
+	assert_string_equal(d.first_msg, "bad 42");
+
+	struct bw_diag q = { .quiet = 1 };
+	bw_diag_report(&q, BW_DIAG_ERROR, NULL, 0, "quiet");
+	assert_int_equal(q.errors, 1);
+	assert_string_equal(q.first_file, "");
+	assert_string_equal(q.first_msg, "quiet");
+}
+
+static void test_strerror(void **state)
+{
+	(void)state;
+	assert_string_equal(bw_strerror(BW_OK), "success");
+	assert_string_equal(bw_strerror(BW_ENOSPC), "not enough space");
+	assert_string_equal(bw_strerror(BW_ELABEL),
+	                    "label longer than 63 octets");
+	assert_string_equal(bw_strerror(-123456), "unknown error");
+	for (int e = BW_EDEPTH; e <= BW_EMALF; e++)
+		assert_string_not_equal(bw_strerror(e), "unknown error");
+}
+
+static const uint16_t all_types[] = {
+	1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 13, 14, 15, 16, 17, 18, 19, 21, 26,
+	28, 33, 35, 36, 39, 43, 44, 46, 47, 48, 49, 50, 51, 52, 53, 59, 60,
+	61, 62, 63, 64, 65, 99, 105, 107, 256, 257, 1234,
+};
+
+/* Random wire rdata: whatever is valid must print and parse back to the
+ * same octets. */
+static void test_random_wire(void **state)
+{
+	uint8_t w[64];
+	char err[256];
+	int valid = 0;
+
+	(void)state;
+	srand(11);
+	for (int round = 0; round < 400000; round++) {
+		uint16_t type = all_types[(size_t)rand() % (sizeof(all_types) /
+		                                            sizeof(all_types[0]))];
+		size_t len = (size_t)rand() % sizeof(w);
+		for (size_t i = 0; i < len; i++)
+			w[i] = (uint8_t)(rand() % 3 ? rand() % 6 : rand());
+		if (bw_rdata_check(type, w, len) != 0)
+			continue;
+		valid++;
+		int n = bw_rdata_to_text(type, w, len, text, sizeof(text));
+		assert_true(n > 0);
+		int len2 = parse(type, text, wire2, err, sizeof(err));
+		if (len2 < 0)
+			fail_msg("type %u: '%s' rejected: %s", type, text, err);
+		assert_int_equal(len2, len);
+		assert_memory_equal(w, wire2, len);
+	}
+	assert_true(valid > 1000);
+}
+
+/* Random text never crashes and never reports success with garbage. */
+static void test_random_text(void **state)
+{
+	static const char alphabet[] = "0123456789abcdefAZ.\\#=,\"-: ";
+	char in[48], err[64];
+
+	(void)state;
+	srand(13);
+	for (int round = 0; round < 100000; round++) {
+		uint16_t type = all_types[(size_t)rand() % (sizeof(all_types) /
+		                                            sizeof(all_types[0]))];
+		size_t len = (size_t)rand() % (sizeof(in) - 1);
+		for (size_t i = 0; i < len; i++)
+			in[i] = alphabet[(size_t)rand() % (sizeof(alphabet) - 1)];
+		in[len] = '\0';
+		int n = parse(type, in, wire1, err, sizeof(err));
+		if (n < 0) {
+			assert_true(err[0] != '\0');
+			continue;
+		}
+		assert_int_equal(bw_rdata_check(type, wire1, (size_t)n), 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -566,6 +793,13 @@ int main(void)
 		cmocka_unit_test(test_canonical),
 		cmocka_unit_test(test_cmp),
 		cmocka_unit_test(test_check_wire),
+		cmocka_unit_test(test_types),
+		cmocka_unit_test(test_classes),
+		cmocka_unit_test(test_ttl),
+		cmocka_unit_test(test_diag),
+		cmocka_unit_test(test_strerror),
+		cmocka_unit_test(test_random_wire),
+		cmocka_unit_test(test_random_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

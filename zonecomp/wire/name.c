@@ -74,7 +74,8 @@ bool bw_name_is_sub(const uint8_t *name, const uint8_t *parent)
 }
 
 /* Offsets of the labels of a name; returns their number. */
-static int name_label_offsets(const uint8_t *name, uint8_t off[BW_NAME_MAXLABELS])
+static int name_label_offsets(const uint8_t *name,
+                              uint8_t off[BW_NAME_MAXLABELS])
 {
 	int n = 0;
 

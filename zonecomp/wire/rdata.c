@@ -977,8 +977,10 @@ static int txt_svc(struct rd_text *t, const struct field *f)
 		rc = svc_item_write(t, &items[j]);
 	if (rc != 0 || wire_svc(t->out + start, t->len - start) >= 0)
 		return rc;
-	return rd_fail(t, BW_ESYNTAX, "mandatory key%d is missing",
-	               svc_missing_key(t->out + start, t->len - start));
+	int missing = svc_missing_key(t->out + start, t->len - start);
+	if (missing < 0)
+		return rd_fail(t, BW_ESYNTAX, "invalid SvcParams");
+	return rd_fail(t, BW_ESYNTAX, "mandatory key%d is missing", missing);
 }
 
 static int txt_field(struct rd_text *t, const struct field *f)

@@ -107,9 +107,9 @@ static bool is_glue_target(uint16_t type)
 	return type == BW_TYPE_NS || type == BW_TYPE_MX || type == BW_TYPE_SRV;
 }
 
-/* A and AAAA of the in-zone targets of NS, MX and SRV records. */
-static void add_additional(struct packer *p, const struct bw_zone_rrset *rs,
-                           bool referral)
+/* A and AAAA of the in-zone targets of NS, MX and SRV records, glue
+ * included (as Knot DNS and NSD do). */
+static void add_additional(struct packer *p, const struct bw_zone_rrset *rs)
 {
 	struct bw_rdata_name nm[BW_RDATA_MAXNAMES];
 
@@ -122,7 +122,7 @@ static void add_additional(struct packer *p, const struct bw_zone_rrset *rs,
 		memcpy(lname, target, nm[0].len);
 		bw_name_lower(lname);
 		const struct bw_zone_node *n = bw_zone_find(p->z, lname);
-		if (n == NULL || ((n->flags & BW_ZN_GLUE) && !referral))
+		if (n == NULL)
 			continue;
 		/* A target named twice gets its addresses once. */
 		bool seen = false;
@@ -175,7 +175,7 @@ static int render_type(struct packer *p, const struct bw_zone_node *n,
 		return BW_EZONE;
 	}
 	if (is_glue_target(rs->type))
-		add_additional(p, rs, referral);
+		add_additional(p, rs);
 	return 0;
 }
 

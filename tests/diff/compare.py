@@ -708,7 +708,7 @@ class Prober:
 		return self._verdict(query, details, truncated(ra) and truncated(rb))
 
 	def _verdict(self, query, details, both_tc):
-		reasons, unexplained, shown = [], [], []
+		reasons, unexplained = [], []
 		for transport, ra, rb, items in details:
 			ctx = Context(query, self.names[0], self.names[1], self.origin, ra, rb,
 				self.zone, transport)
@@ -718,12 +718,12 @@ class Prober:
 					unexplained.append("[%s] %s" % (transport, item.describe()))
 				else:
 					reasons.append(rule.name)
-			if self.detail:
-				shown.append("--- %s A (%s) ---\n%s\n--- %s B (%s) ---\n%s" % (
-					transport, self.names[0], ra.text(), transport, self.names[1],
-					rb.text()))
 		status = "mismatch" if unexplained else ("explained" if reasons else "match")
-		detail = "\n".join(shown) if status == "mismatch" else ""
+		detail = ""
+		if status == "mismatch" and self.detail:
+			detail = "\n".join("--- %s A (%s) ---\n%s\n--- %s B (%s) ---\n%s" % (
+				transport, self.names[0], ra.text(), transport, self.names[1],
+				rb.text()) for transport, ra, rb, _ in details)
 		return Outcome(query.describe(), status, sorted(set(reasons)), unexplained,
 			both_tc, detail)
 

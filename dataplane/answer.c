@@ -17,6 +17,8 @@
 #define MAX_CHAIN 8        /* CNAME/DNAME hops followed inside a zone. */
 #define UDP_MIN   512
 #define OPT_LEN   11       /* Root owner, type, class, TTL, rdlen. */
+#define EDE_LEN   6        /* Option header and the info-code. */
+#define EDE_NOT_AUTHORITATIVE 20
 #define PTR_LIMIT 0x4000
 
 /* A name in the response: lowercase copy, labels, suffix hashes and where
@@ -47,6 +49,7 @@ struct actx {
 	uint16_t count[3];
 	uint16_t rcode;
 	bool aa, tc, referral;
+	uint16_t ede;           /* RFC 8914 extended error, 0: none. */
 	const struct bw_table *zone;
 };
 
@@ -152,12 +155,14 @@ static void begin_response(struct actx *c, bool with_question)
 	c->pos = BW_HDR_LEN + qlen;
 	c->count[0] = c->count[1] = c->count[2] = 0;
 	c->aa = c->tc = c->referral = false;
+	c->ede = 0;
 }
 
 static size_t opt_size(const struct actx *c)
 {
 	if (!c->edns)
 		return 0;
+	/* An extended error only comes with empty responses: no room kept. */
 	return OPT_LEN + (c->nsid && c->conf->nsid_len ? 4u + c->conf->nsid_len : 0);
 }
 
@@ -230,6 +235,59 @@ static size_t fit(const struct actx *c, const struct bw_tbl_blob *b,
 	return take;
 }
 
+/* Writes the relocated pointers of one RRset moved from [beg, end) of the
+ * blob to blob offset dst; false when one points into what was left out. */
+static bool move_rels(struct actx *c, const struct bw_tbl_blob *b, size_t at,
+                      size_t beg, size_t end, size_t dst, size_t kept,
+                      const struct nm *n, bool wild)
+{
+	const struct bw_tbl_rel *rel = bw_tbl_blob_rels(b);
+
+	for (uint16_t i = 0; i < b->nrel; i++) {
+		if (rel[i].pos < beg || rel[i].pos >= end)
+			continue;
+		size_t target;
+		if (rel[i].what & BW_REL_CTX) {
+			unsigned k = rel[i].what & 0xff;
+			if ((int)k > n->nl)
+				return false;
+			target = rel_target(n, k, wild, b->ctx_labels);
+		} else if (rel[i].what < kept) {
+			target = at + rel[i].what;
+		} else {
+			return false;
+		}
+		if (target >= PTR_LIMIT)
+			return false;
+		bw_put16(c->r + at + dst + (rel[i].pos - beg), (uint16_t)(0xc000 | target));
+	}
+	return true;
+}
+
+/*
+ * After a cut in the additional section, adds each later RRset that still
+ * fits, as Knot DNS does, so small glue behind a large RRset is not lost.
+ */
+static size_t fill_rest(struct actx *c, const struct bw_tbl_blob *b, size_t at,
+                        size_t take, uint16_t counts[3], const struct nm *n,
+                        bool wild)
+{
+	const struct bw_tbl_cut *cut = bw_tbl_blob_cuts(b);
+	size_t out = take;
+
+	for (uint16_t i = 0; i < b->ncut; i++) {
+		size_t beg = i ? cut[i - 1].end : 0, len = cut[i].end - beg;
+		if (beg < take || at + out + len > c->limit)
+			continue;
+		memcpy(c->r + at + out, b->wire + beg, len);
+		if (!move_rels(c, b, at, beg, cut[i].end, out, take, n, wild))
+			continue;
+		out += len;
+		counts[2] += (uint16_t)(cut[i].ar - (i ? cut[i - 1].ar : 0));
+	}
+	return out;
+}
+
 /*
  * Appends a blob for name n.  Returns where it starts, or 0 when not all
  * of its answer and authority records fit (TC is then set).
@@ -248,10 +306,12 @@ static size_t put_blob(struct actx *c, const struct bw_tbl_blob *b,
 		c->tc = true;
 		return 0;
 	}
+	if (take < b->len && take >= b->need)
+		take = fill_rest(c, b, at, take, counts, n, wild);
 	c->pos += take;
 	for (int s = 0; s < 3; s++)
 		c->count[s] += counts[s];
-	if (counts[0] + counts[1] < b->an + b->ns) {
+	if (take < b->need) {
 		c->tc = true;
 		return 0;
 	}
@@ -523,6 +583,7 @@ static void answer_in(struct actx *c, const struct bw_zoneset *zs)
 	}
 	if (t == NULL) {
 		c->rcode = BW_RCODE_REFUSED;
+		c->ede = EDE_NOT_AUTHORITATIVE;
 		return;
 	}
 	answer_zone(c, t);
@@ -584,7 +645,8 @@ static void put_opt(struct actx *c)
 {
 	uint8_t *p = c->r + c->pos;
 	bool nsid = c->nsid && c->conf->nsid_len > 0;
-	uint16_t rdlen = nsid ? (uint16_t)(4 + c->conf->nsid_len) : 0;
+	uint16_t rdlen = (nsid ? (uint16_t)(4 + c->conf->nsid_len) : 0) +
+	                 (c->ede ? EDE_LEN : 0);
 
 	p[0] = 0;
 	bw_put16(p + 1, BW_TYPE_OPT);
@@ -597,6 +659,12 @@ static void put_opt(struct actx *c)
 		bw_put16(p + 11, BW_EDNS_NSID);
 		bw_put16(p + 13, c->conf->nsid_len);
 		memcpy(p + 15, c->conf->nsid, c->conf->nsid_len);
+		p += 4 + c->conf->nsid_len;
+	}
+	if (c->ede) {
+		bw_put16(p + 11, BW_EDNS_EDE);
+		bw_put16(p + 13, 2);
+		bw_put16(p + 15, c->ede);
 	}
 	c->pos += OPT_LEN + rdlen;
 	c->count[2]++;
@@ -719,6 +787,7 @@ size_t bw_answer(const struct bw_zoneset *zs, const struct bw_answer_conf *conf,
 	c.qtype = 0;
 	c.rcode = 0;
 	c.aa = c.tc = c.referral = false;
+	c.ede = 0;
 	if (qlen < BW_HDR_LEN || cap < UDP_MIN) {
 		fill_info(&c, info, 0);
 		return 0;

@@ -107,38 +107,64 @@ static bool is_glue_target(uint16_t type)
 	return type == BW_TYPE_NS || type == BW_TYPE_MX || type == BW_TYPE_SRV;
 }
 
-/* A and AAAA of the in-zone targets of NS, MX and SRV records, glue
- * included (as Knot DNS and NSD do). */
-static void add_additional(struct packer *p, const struct bw_zone_rrset *rs)
+/* Target name of the i-th record of an NS, MX or SRV RRset. */
+static const uint8_t *target_of(const struct bw_zone_rrset *rs, uint16_t i)
 {
 	struct bw_rdata_name nm[BW_RDATA_MAXNAMES];
+	const struct bw_zone_rdata *rd = &rs->rd[i];
 
-	for (uint16_t i = 0; i < rs->count; i++) {
-		const struct bw_zone_rdata *rd = &rs->rd[i];
-		if (bw_rdata_names(rs->type, rd->data, rd->len, nm) < 1)
-			continue;
-		const uint8_t *target = rd->data + nm[0].off;
-		uint8_t lname[BW_NAME_MAXLEN];
-		memcpy(lname, target, nm[0].len);
-		bw_name_lower(lname);
-		const struct bw_zone_node *n = bw_zone_find(p->z, lname);
-		if (n == NULL)
-			continue;
-		/* A target named twice gets its addresses once. */
-		bool seen = false;
-		for (uint16_t j = 0; j < i && !seen; j++) {
-			struct bw_rdata_name pn[BW_RDATA_MAXNAMES];
-			const struct bw_zone_rdata *prd = &rs->rd[j];
-			seen = bw_rdata_names(rs->type, prd->data, prd->len, pn) > 0 &&
-			       bw_name_equal(prd->data + pn[0].off, target);
-		}
-		for (uint16_t t = 0; t < n->nrrsets && !seen; t++) {
-			const struct bw_zone_rrset *a = &n->rrsets[t];
-			if (a->type != BW_TYPE_A && a->type != BW_TYPE_AAAA)
+	if (bw_rdata_names(rs->type, rd->data, rd->len, nm) < 1)
+		return NULL;
+	return rd->data + nm[0].off;
+}
+
+static bool named_before(const struct bw_zone_rrset *rs, uint16_t i,
+                         const uint8_t *target)
+{
+	for (uint16_t j = 0; j < i; j++) {
+		const uint8_t *prev = target_of(rs, j);
+		if (prev != NULL && bw_name_equal(prev, target))
+			return true;
+	}
+	return false;
+}
+
+/* Adds the A and AAAA of one target; false when the blob is full. */
+static bool add_addresses(struct packer *p, const uint8_t *target)
+{
+	uint8_t lname[BW_NAME_MAXLEN];
+	memcpy(lname, target, bw_name_len(target));
+	bw_name_lower(lname);
+	const struct bw_zone_node *n = bw_zone_find(p->z, lname);
+
+	for (uint16_t t = 0; n != NULL && t < n->nrrsets; t++) {
+		const struct bw_zone_rrset *a = &n->rrsets[t];
+		if ((a->type == BW_TYPE_A || a->type == BW_TYPE_AAAA) &&
+		    !bw_rnd_rrset(p->rnd, BW_SEC_AR, target, a, a->ttl, NULL))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * A and AAAA of the in-zone targets of NS, MX and SRV records, glue
+ * included (as Knot DNS and NSD do).  In a referral the glue of targets
+ * below the cut comes first and must fit (RFC 9471); the rest follows.
+ */
+static void add_additional(struct packer *p, const struct bw_zone_rrset *rs,
+                           const uint8_t *cut)
+{
+	for (int pass = cut ? 0 : 1; pass < 2; pass++) {
+		for (uint16_t i = 0; i < rs->count; i++) {
+			const uint8_t *target = target_of(rs, i);
+			if (target == NULL || named_before(rs, i, target) ||
+			    (cut && bw_name_is_sub(target, cut) != (pass == 0)))
 				continue;
-			if (!bw_rnd_rrset(p->rnd, BW_SEC_AR, target, a, a->ttl, NULL))
+			if (!add_addresses(p, target))
 				return;
 		}
+		if (pass == 0)
+			bw_rnd_require(p->rnd);
 	}
 }
 
@@ -175,7 +201,7 @@ static int render_type(struct packer *p, const struct bw_zone_node *n,
 		return BW_EZONE;
 	}
 	if (is_glue_target(rs->type))
-		add_additional(p, rs);
+		add_additional(p, rs, referral ? n->name : NULL);
 	return 0;
 }
 

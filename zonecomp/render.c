@@ -56,6 +56,7 @@ void bw_rnd_begin(struct bw_rnd *r, const uint8_t *ctx, uint8_t flags)
 	r->ndict = r->nnamebuf = r->ncut = r->nrel = 0;
 	r->count[0] = r->count[1] = r->count[2] = 0;
 	r->target = 0xffff;
+	r->need = 0;
 	r->flags = flags;
 	r->full = false;
 	r->ctx_len = (uint8_t)len;
@@ -181,11 +182,18 @@ bool bw_rnd_rrset(struct bw_rnd *r, enum bw_rnd_section sec,
 		}
 	}
 	r->count[sec] += rrset->count;
+	if (sec != BW_SEC_AR)
+		bw_rnd_require(r);
 	r->cuts[r->ncut++] = (struct bw_tbl_cut){
 		.end = (uint16_t)(r->pos - r->start),
 		.an = r->count[0], .ns = r->count[1], .ar = r->count[2],
 	};
 	return true;
+}
+
+void bw_rnd_require(struct bw_rnd *r)
+{
+	r->need = (uint16_t)(r->pos - r->start);
 }
 
 static size_t ncuts_stored(const struct bw_rnd *r)
@@ -214,6 +222,7 @@ void bw_rnd_write(const struct bw_rnd *r, uint8_t *out)
 	b->ncut = (uint16_t)ncuts_stored(r);
 	b->nrel = (uint16_t)r->nrel;
 	b->target = r->target;
+	b->need = r->need;
 	b->ctx_len = r->ctx_len;
 	b->ctx_labels = r->ctx_labels;
 	b->flags = r->flags;

@@ -34,6 +34,7 @@ struct bw_rnd {
 	uint8_t ctx_len, ctx_labels;
 	uint16_t count[3];
 	uint16_t target;
+	uint16_t need;         /*!< Blob octets that must fit. */
 	uint8_t flags;
 	bool full;             /*!< Ran out of room. */
 	size_t ndict, nnamebuf, ncut, nrel;
@@ -57,6 +58,12 @@ void bw_rnd_begin(struct bw_rnd *r, const uint8_t *ctx, uint8_t flags);
 bool bw_rnd_rrset(struct bw_rnd *r, enum bw_rnd_section sec,
                   const uint8_t *owner, const struct bw_zone_rrset *rrset,
                   uint32_t ttl, const uint32_t *ttls);
+
+/*!
+ * \brief Marks everything rendered so far as required: a response that
+ *        cannot hold it is truncated (TC=1).
+ */
+void bw_rnd_require(struct bw_rnd *r);
 
 /*!
  * \brief Size of the finished blob (header, wire, cuts, relocations).

@@ -116,6 +116,9 @@ struct bw_tbl_blob {
 	uint16_t ncut;            /*!< 0: the blob is one piece. */
 	uint16_t nrel;
 	uint16_t target;          /*!< CNAME/DNAME target name offset. */
+	uint16_t need;            /*!< Octets that must fit, else TC=1 (the
+	                               answer, authority and in-domain glue,
+	                               RFC 9471). */
 	uint8_t ctx_len;
 	uint8_t ctx_labels;
 	uint8_t flags;

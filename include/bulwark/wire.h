@@ -65,6 +65,7 @@ enum bw_opcode { BW_OPCODE_QUERY = 0, BW_OPCODE_NOTIFY = 4, BW_OPCODE_UPDATE = 5
 #define BW_EDNS_NSID   3
 #define BW_EDNS_COOKIE 10
 #define BW_EDNS_TCP_KEEPALIVE 11
+#define BW_EDNS_EDE    15
 #define BW_EDNS_DO     0x8000
 
 /* ---- Big-endian helpers (unaligned-safe). ---- */

@@ -10,7 +10,9 @@ DO) goes to two servers, A and B. Both replies are parsed and compared:
   in presence);
 - answer and authority: RRsets with their TTLs, RR by RR, order-insensitive,
   owner names and names inside RDATA case-insensitive (RFC 4343);
-- additional: by the policy given (exact, ignore, subset, superset).
+- additional: by the policy given: exact (like the other sections), ignore,
+  subset (A's RRsets are a subset of B's: A may leave out, never add),
+  superset (the reverse).
 
 Each reply is also checked against invariants that need no reference: the
 ID and the question are echoed byte for byte (0x20 case included), QR is
@@ -104,6 +106,15 @@ class Item:
 	key: Optional[tuple] = None  # (owner, rdtype, rdclass) for section items
 	a: str = ""
 	b: str = ""
+
+	def kind_of(self):
+		"""A short class of the difference, for counting in the report."""
+		if self.what == "section":
+			return "%s %s %s" % (self.field, dns.rdatatype.to_text(self.key[1] & 0xFFFF),
+				self.kind)
+		if self.what == "invariant":
+			return "invariant %s" % self.field
+		return "%s %s" % (self.what, self.field)
 
 	def describe(self):
 		if self.what == "section":
@@ -394,6 +405,14 @@ def _nsd_no_glue_as_additional(ctx, item):
 		ctx.zone.cut_above(dns.name.from_text(item.key[0])) is not None
 
 
+def _bulwark_copies_cd(ctx, item):
+	"""bulwark copies CD as RFC 4035 3.1.6 says; NSD 4.6 and Knot DNS 3.2 clear it."""
+	if item.what != "header" or item.field != "CD" or not ctx.query.cd:
+		return False
+	return ctx.reply_of("bulwark").has_flag(dns.flags.CD) and \
+		not ctx.other("bulwark").has_flag(dns.flags.CD)
+
+
 ACCEPTED: List[Rule] = [
 	Rule("nsd-authority-ns",
 		"NSD (minimal-responses: no, its default) puts the zone's NS RRset in "
@@ -426,6 +445,10 @@ ACCEPTED: List[Rule] = [
 		"The UDP payload size a server advertises in its OPT record is its "
 		"own configuration (RFC 6891 6.2.3), not part of the answer.",
 		_payload_differs),
+	Rule("cd-copied",
+		"RFC 4035 3.1.6: a name server MUST copy CD from the query into the "
+		"response. bulwark does; NSD 4.6 and Knot DNS 3.2 answer with CD=0.",
+		_bulwark_copies_cd),
 	Rule("any-subset",
 		"RFC 8482: a server answers ANY with any non-empty subset of the "
 		"RRsets at the name (NSD and Knot DNS each send one, not the same).",
@@ -476,10 +499,10 @@ def compare_section(name, sa, sb, policy="exact"):
 	for key in sorted(set(sa) | set(sb), key=str):
 		a, b = sa.get(key), sb.get(key)
 		if a is None:
-			if policy != "superset":
+			if policy != "subset":
 				items.append(Item("section", name, "only_b", key, "", _rr_text(b)))
 		elif b is None:
-			if policy != "subset":
+			if policy != "superset":
 				items.append(Item("section", name, "only_a", key, _rr_text(a), ""))
 		elif [rr[:2] for rr in a] != [rr[:2] for rr in b]:
 			same_data = [d for d, _, _ in a] == [d for d, _, _ in b]
@@ -543,11 +566,8 @@ def compare_replies(query, query_wire, ra, rb, additional="exact", transport="ud
 def explain(ctx, item, rules=None):
 	"""The first accepted difference that covers ITEM, or None."""
 	for rule in ACCEPTED if rules is None else rules:
-		try:
-			if rule.applies(ctx, item):
-				return rule
-		except (AttributeError, KeyError, IndexError, TypeError):
-			continue
+		if rule.applies(ctx, item):
+			return rule
 	return None
 
 
@@ -618,6 +638,11 @@ class TcpClient:
 
 	def _connect(self):
 		self.sock = socket.create_connection(self.addr, timeout=self.timeout)
+		# with nothing listening, a loopback connect can pick the server's
+		# port as its own and connect to itself (TCP simultaneous open)
+		if self.sock.getsockname() == self.sock.getpeername():
+			self.close()
+			raise ConnectionRefusedError("nothing listens on TCP port %d" % self.addr[1])
 
 	def _recv_exact(self, n):
 		buf = b""
@@ -660,13 +685,14 @@ class Outcome:
 	unexplained: List[str]         # item descriptions
 	truncated_both: bool = False
 	detail: str = ""
+	kinds: List[str] = dataclasses.field(default_factory=list)  # item.kind_of()
 
 
 class Prober:
 	"""Queries two servers and judges their replies."""
 
 	def __init__(self, a_name, a_port, b_name, b_port, origin, additional="exact",
-			tcp_on_tc=True, zone=None, detail=True):
+			tcp_on_tc=True, zone=None, detail=True, rules=None):
 		self.names = (a_name, b_name)
 		self.udp = (UdpClient(a_port), UdpClient(b_port))
 		self.tcp = (TcpClient(a_port), TcpClient(b_port))
@@ -675,6 +701,7 @@ class Prober:
 		self.tcp_on_tc = tcp_on_tc
 		self.zone = zone
 		self.detail = detail
+		self.rules = rules
 
 	def close(self):
 		for client in self.udp + self.tcp:
@@ -708,14 +735,15 @@ class Prober:
 		return self._verdict(query, details, truncated(ra) and truncated(rb))
 
 	def _verdict(self, query, details, both_tc):
-		reasons, unexplained = [], []
+		reasons, unexplained, kinds = [], [], []
 		for transport, ra, rb, items in details:
 			ctx = Context(query, self.names[0], self.names[1], self.origin, ra, rb,
 				self.zone, transport)
 			for item in items:
-				rule = explain(ctx, item)
+				rule = explain(ctx, item, self.rules)
 				if rule is None:
 					unexplained.append("[%s] %s" % (transport, item.describe()))
+					kinds.append("[%s] %s" % (transport, item.kind_of()))
 				else:
 					reasons.append(rule.name)
 		status = "mismatch" if unexplained else ("explained" if reasons else "match")
@@ -725,7 +753,7 @@ class Prober:
 				transport, self.names[0], ra.text(), transport, self.names[1],
 				rb.text()) for transport, ra, rb, _ in details)
 		return Outcome(query.describe(), status, sorted(set(reasons)), unexplained,
-			both_tc, detail)
+			both_tc, detail, sorted(set(kinds)))
 
 
 # -- the report -------------------------------------------------------------------
@@ -739,6 +767,7 @@ class Report:
 		self.total = 0
 		self.status = collections.Counter()
 		self.reasons = collections.Counter()
+		self.kinds = collections.Counter()
 		self.truncated_both = 0
 		self.mismatches = []
 
@@ -750,6 +779,7 @@ class Report:
 			self.reasons[reason] += 1
 		if outcome.status == "mismatch":
 			self.mismatches.append(outcome)
+			self.kinds.update(outcome.kinds)
 
 	def failed(self):
 		return self.status["mismatch"] > 0
@@ -766,6 +796,9 @@ class Report:
 			why = {rule.name: rule.why for rule in ACCEPTED}
 			for name, count in self.reasons.most_common():
 				out.append("  %6d  %s: %s" % (count, name, why.get(name, "")))
+		if self.kinds:
+			out.append("unexplained differences by kind (queries affected):")
+			out += ["  %6d  %s" % (n, kind) for kind, n in self.kinds.most_common()]
 		for outcome in self.mismatches[:self.show]:
 			out.append("")
 			out.append("MISMATCH %s" % outcome.query)

@@ -8,6 +8,7 @@ RDATA of the types that carry names, so that RDATA compares canonically
 print an RR for a report.
 """
 
+import functools
 import struct
 
 import dns.rdata
@@ -71,6 +72,7 @@ def read_name(wire, pos):
 _SPECIAL = set(b'"().;\\@$')
 
 
+@functools.lru_cache(maxsize=65536)
 def name_text(labels):
 	"""Presentation format of LABELS, escaped the way dnspython does it."""
 	if not labels:

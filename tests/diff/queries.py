@@ -114,12 +114,14 @@ def _resize(queries, questions, count, rng):
 
 
 def read_dnsperf(path):
-	"""[(name, type)] from a dnsperf query file; blank lines and # comments skipped."""
+	"""[(name, type)] from a dnsperf query file; blank lines and ; comments skipped.
+
+	A leading # is part of a name, as for dnsperf (the root corpus has one)."""
 	out = []
 	with open(path) as f:
 		for line in f:
 			fields = line.split()
-			if not fields or fields[0].startswith("#"):
+			if not fields or fields[0].startswith(";"):
 				continue
 			qtype = dns.rdatatype.from_text(fields[1]) if len(fields) > 1 else T.A
 			out.append((dns.name.from_text(fields[0]), qtype))

@@ -51,6 +51,8 @@ def parse_args(argv):
 	p.add_argument("--show", type=int, default=20, help="mismatches printed")
 	p.add_argument("--verbose", action="store_true",
 		help="print both replies of each mismatch shown")
+	p.add_argument("--no-rules", action="store_true",
+		help="accept no difference at all (lists every raw difference)")
 	p.add_argument("--keep", action="store_true", help="keep the servers' directories")
 	args = p.parse_args(argv)
 	args.a = args.a or "bulwark"
@@ -78,9 +80,9 @@ def make_queries(args, zone):
 
 def _run_chunk(job):
 	"""One worker process: query both servers for its share of the set."""
-	names, ports, origin, additional, tcp_on_tc, chunk = job
+	names, ports, origin, additional, tcp_on_tc, no_rules, chunk = job
 	prober = compare.Prober(names[0], ports[0], names[1], ports[1], origin,
-		additional, tcp_on_tc, _ZONE)
+		additional, tcp_on_tc, _ZONE, rules=[] if no_rules else None)
 	try:
 		return prober.run(chunk)
 	finally:
@@ -93,7 +95,7 @@ def run_queries(servers, args, query_set):
 	ports = tuple(s.port for s in servers)
 	# interleaved shares keep each process's mix like the whole set's
 	work = [(names, ports, args.origin, args.additional, not args.no_tcp,
-		query_set[i::jobs]) for i in range(jobs)]
+		args.no_rules, query_set[i::jobs]) for i in range(jobs)]
 	with multiprocessing.get_context("fork").Pool(jobs) as pool:
 		results = pool.map(_run_chunk, work)
 	return [outcome for chunk in results for outcome in chunk]

@@ -7,7 +7,7 @@ data="$build/bench-data"
 mkdir -p "$data"
 if [ ! -s "$data/zone.db" ]; then
 	/usr/bin/python3 "$src/scripts/gen-zone.py" --names 1000000 --seed 1 \
-		--zone "$data/zone.db" --queries "$data/queries.txt"
+		--origin example. -o "$data/zone.db" -q "$data/queries.txt"
 fi
 export BW_BENCH_ZONE="$data/zone.db" BW_BENCH_QUERIES="$data/queries.txt"
 export BW_BENCH_ORIGIN="${BW_BENCH_ORIGIN:-example.}"

@@ -37,6 +37,21 @@ static int on_rr(void *arg, const struct bw_rr *rr)
 	return bw_zone_add(c->zone, rr, c->d);
 }
 
+static void count(const struct bw_zone *z, struct bw_compile_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->names = z->nnodes;
+	for (size_t i = 0; i < z->nnodes; i++) {
+		const struct bw_zone_node *n = &z->nodes[i];
+		for (uint16_t t = 0; t < n->nrrsets; t++) {
+			const struct bw_zone_rrset *rs = &n->rrsets[t];
+			st->records += rs->count;
+			for (uint16_t r = 0; r < rs->count; r++)
+				st->wire_bytes += n->name_len + 10u + rs->rd[r].len;
+		}
+	}
+}
+
 int bw_compile_file(const char *path, const struct bw_compile_opts *opts,
                     struct bw_diag *d, uint8_t **out, size_t *len)
 {
@@ -60,6 +75,8 @@ int bw_compile_file(const char *path, const struct bw_compile_opts *opts,
 		ret = BW_EZONE;
 	if (ret == 0)
 		ret = bw_zone_finish(c.zone, d);
+	if (ret == 0 && opts->stats != NULL)
+		count(c.zone, opts->stats);
 	if (ret == 0)
 		ret = bw_pack_zone(c.zone, d, out, len);
 	if (c.zone != NULL)

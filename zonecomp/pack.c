@@ -87,7 +87,8 @@ static void layout(struct packer *p)
 	}
 	for (size_t s = 0; s < nshards; s++) {
 		struct shard *sh = &p->shards[s];
-		sh->nbuckets = pow2_at_least((size_t)sh->nnodes * 2);
+		/* Load factor at most about 0.7: short probes, small tables. */
+		sh->nbuckets = pow2_at_least((size_t)sh->nnodes * 10 / 7 + 1);
 		sh->nodes_off = sh->nbuckets * (uint32_t)sizeof(struct bw_tbl_bucket);
 		sh->nodes_size = 0;
 	}

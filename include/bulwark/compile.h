@@ -9,9 +9,17 @@
 
 #include "bulwark/diag.h"
 
+/*! What a compile produced, for reports. */
+struct bw_compile_stats {
+	size_t names;        /*!< Nodes, with empty non-terminals. */
+	size_t records;
+	size_t wire_bytes;   /*!< Records in uncompressed wire form. */
+};
+
 struct bw_compile_opts {
 	const uint8_t *origin;   /*!< Zone apex (wire); NULL: from the SOA. */
 	unsigned include_depth;  /*!< $INCLUDE nesting limit; 0: default 8. */
+	struct bw_compile_stats *stats;  /*!< Filled when not NULL. */
 };
 
 /*!

@@ -50,8 +50,6 @@ import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
-import dns.zone
-
 import dnswire
 
 FLAGS = (("QR", dns.flags.QR), ("AA", dns.flags.AA), ("TC", dns.flags.TC),
@@ -208,10 +206,6 @@ class ZoneData:
 		self.cuts = {name for name, node in self.nodes.items()
 			if name != self.origin and node.get_rdataset(dns.rdataclass.IN,
 				dns.rdatatype.NS) is not None}
-
-	@classmethod
-	def load(cls, zonefile, origin):
-		return cls(dns.zone.from_file(zonefile, origin, relativize=False))
 
 	def cut_above(self, name):
 		"""The delegation point at or above NAME (a Name), or None."""

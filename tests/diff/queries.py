@@ -14,7 +14,6 @@ kind of variation.
 import random
 
 import dns.name
-import dns.rdataclass
 import dns.rdatatype
 import dns.zone
 

@@ -101,7 +101,8 @@ static int do_dump(const char *path)
 static int do_compile(const char *zonefile, const char *out, const char *origin)
 {
 	uint8_t apex[BW_NAME_MAXLEN];
-	struct bw_compile_opts opts = { 0 };
+	struct bw_compile_stats st;
+	struct bw_compile_opts opts = { .stats = &st };
 	struct bw_diag d = { 0 };
 	uint8_t *table;
 	size_t len;
@@ -125,8 +126,11 @@ static int do_compile(const char *zonefile, const char *out, const char *origin)
 		fprintf(stderr, "bulwark-compile: %s: %s\n", out, bw_strerror(ret));
 		return 1;
 	}
-	fprintf(stderr, "bulwark-compile: wrote %s (%zu bytes, %u warning(s))\n",
-	        out, len, d.warnings);
+	fprintf(stderr, "bulwark-compile: wrote %s: %zu names, %zu records, "
+	        "table %zu bytes (%.2fx the records' wire size of %zu bytes), "
+	        "%u warning(s)\n", out, st.names, st.records, len,
+	        st.wire_bytes ? (double)len / (double)st.wire_bytes : 0.0,
+	        st.wire_bytes, d.warnings);
 	return 0;
 }
 

@@ -399,6 +399,16 @@ def _nsd_no_glue_as_additional(ctx, item):
 		ctx.zone.cut_above(dns.name.from_text(item.key[0])) is not None
 
 
+def _additional_full(ctx, item):
+	"""An address RRset one reply carries and the other could not fit."""
+	if "bulwark" not in (ctx.a_name, ctx.b_name) or not _is_address_item(item):
+		return False
+	lacking = ctx.reply_of(ctx.lacking(item))
+	targets = _ns_targets(lacking) | _answer_targets(lacking)
+	return item.key[0] in targets and _overflows(ctx, lacking, item) and \
+		not lacking.has_flag(dns.flags.TC)
+
+
 def _bulwark_copies_cd(ctx, item):
 	"""bulwark copies CD as RFC 4035 3.1.6 says; NSD 4.6 and Knot DNS 3.2 clear it."""
 	if item.what != "header" or item.field != "CD" or not ctx.query.cd:
@@ -439,6 +449,13 @@ ACCEPTED: List[Rule] = [
 		"The UDP payload size a server advertises in its OPT record is its "
 		"own configuration (RFC 6891 6.2.3), not part of the answer.",
 		_payload_differs),
+	Rule("additional-full",
+		"Additional data that does not fit is left out (RFC 2181 9). bulwark "
+		"compresses names in rdata against every earlier name, Knot DNS only "
+		"against the question and owners, so at 512 octets bulwark's "
+		"referrals are smaller and carry more glue; the record set that one "
+		"side lacks would not have fitted into that side's reply.",
+		_additional_full),
 	Rule("cd-copied",
 		"RFC 4035 3.1.6: a name server MUST copy CD from the query into the "
 		"response. bulwark does; NSD 4.6 and Knot DNS 3.2 answer with CD=0.",

@@ -77,8 +77,12 @@ int bw_compile_file(const char *path, const struct bw_compile_opts *opts,
 		ret = bw_zone_finish(c.zone, d);
 	if (ret == 0 && opts->stats != NULL)
 		count(c.zone, opts->stats);
-	if (ret == 0)
+	if (ret == 0 && opts->check_only) {
+		*out = NULL;
+		*len = 0;
+	} else if (ret == 0) {
 		ret = bw_pack_zone(c.zone, d, out, len);
+	}
 	if (c.zone != NULL)
 		bw_zone_free(c.zone);
 	return ret;

@@ -15,6 +15,7 @@
 
 #include "bulwark/err.h"
 #include "bulwark/wire.h"
+#include "bulwark/table.h"
 
 #define ARENA_BLOCK  (1u << 20)
 #define KEY_MAXLEN   (2 * BW_NAME_MAXLEN)
@@ -91,6 +92,8 @@ struct bw_zone_priv {
 	struct bw_zone_rrset *rrsets;
 	struct bw_zone_rdata *rdatas;
 	uint32_t *rd_rec;          /* Record of each rdata, during finish. */
+	uint32_t *index;           /* Name hash -> node number + 1. */
+	size_t index_mask;
 	uint8_t canon[BW_RDATA_MAXLEN];
 };
 
@@ -712,11 +715,49 @@ static int fin_owner(struct fin *f, size_t i, size_t j)
 	return n.nrrsets > 0 ? fin_push(f->z, &n) : 0;
 }
 
-/* Binary search in canonical order; z->nnodes when absent. */
+/* Hash index over the finished nodes, for lookups by name. */
+static int build_index(struct bw_zone *z)
+{
+	struct bw_zone_priv *p = z->priv;
+	size_t n = 16;
+
+	while (n < z->nnodes * 2)
+		n *= 2;
+	p->index = calloc(n, sizeof(*p->index));
+	if (p->index == NULL)
+		return BW_ENOMEM;
+	p->index_mask = n - 1;
+	for (size_t i = 0; i < z->nnodes; i++) {
+		size_t at = (size_t)bw_hash_name(z->nodes[i].name) & p->index_mask;
+		while (p->index[at] != 0)
+			at = (at + 1) & p->index_mask;
+		p->index[at] = (uint32_t)(i + 1);
+	}
+	return 0;
+}
+
+static size_t index_find(const struct bw_zone *z, const uint8_t *lname)
+{
+	const struct bw_zone_priv *p = z->priv;
+	size_t len = bw_name_len(lname);
+	size_t at = (size_t)bw_hash_name(lname) & p->index_mask;
+
+	for (; p->index[at] != 0; at = (at + 1) & p->index_mask) {
+		const struct bw_zone_node *n = &z->nodes[p->index[at] - 1];
+		if (n->name_len == len && memcmp(n->name, lname, len) == 0)
+			return p->index[at] - 1;
+	}
+	return z->nnodes;
+}
+
+/* By hash once the index exists, else binary search in canonical order;
+ * z->nnodes when absent. */
 static size_t node_index(const struct bw_zone *z, const uint8_t *lname)
 {
 	size_t lo = 0, hi = z->nnodes;
 
+	if (z->priv->index != NULL)
+		return index_find(z, lname);
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		int c = bw_name_cmp(z->nodes[mid].name, lname);
@@ -867,6 +908,8 @@ int bw_zone_finish(struct bw_zone *z, struct bw_diag *d)
 	if (p->nrecs > 0)
 		qsort(p->recs, p->nrecs, sizeof(*p->recs), rec_cmp);
 	ret = fin_nodes(&f);
+	if (ret == 0)
+		ret = build_index(z);
 	if (ret == 0) {
 		fin_wildcards(z);
 		fin_check_glue(&f);
@@ -915,6 +958,7 @@ void bw_zone_free(struct bw_zone *z)
 	free(p->recs);
 	free(p->rd_rec);
 	free(p->rrsets);
+	free(p->index);
 	free(p->rdatas);
 	free(z->nodes);
 	free(p);

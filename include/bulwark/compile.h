@@ -4,6 +4,7 @@
 #ifndef BULWARK_COMPILE_H
 #define BULWARK_COMPILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,6 +21,7 @@ struct bw_compile_opts {
 	const uint8_t *origin;   /*!< Zone apex (wire); NULL: from the SOA. */
 	unsigned include_depth;  /*!< $INCLUDE nesting limit; 0: default 8. */
 	struct bw_compile_stats *stats;  /*!< Filled when not NULL. */
+	bool check_only;         /*!< Parse and check; build no table. */
 };
 
 /*!
@@ -28,7 +30,8 @@ struct bw_compile_opts {
  * \param path  Zone file.
  * \param opts  Options.
  * \param d     Diagnostics (file:line); errors make the call fail.
- * \param out   Set to a malloc'ed buffer holding the table.
+ * \param out   Set to a malloc'ed buffer holding the table (NULL with
+ *              check_only).
  * \param len   Set to its length.
  * \return 0 or a negative error; nothing is returned on error.
  */

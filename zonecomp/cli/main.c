@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@ static void usage(FILE *f)
 	        "              .zone, plus .bwz)\n"
 	        "  -z ORIGIN   zone apex (default: the owner of the first record,\n"
 	        "              which must then be the SOA)\n"
+	        "  --check     parse and check the zone only; write no table\n"
 	        "  --dump      print a table in master-file format, canonical order\n"
 	        "  -h          this help\n");
 }
@@ -98,11 +100,12 @@ static int do_dump(const char *path)
 	return 0;
 }
 
-static int do_compile(const char *zonefile, const char *out, const char *origin)
+static int do_compile(const char *zonefile, const char *out, const char *origin,
+                      bool check_only)
 {
 	uint8_t apex[BW_NAME_MAXLEN];
 	struct bw_compile_stats st;
-	struct bw_compile_opts opts = { .stats = &st };
+	struct bw_compile_opts opts = { .stats = &st, .check_only = check_only };
 	struct bw_diag d = { 0 };
 	uint8_t *table;
 	size_t len;
@@ -119,6 +122,11 @@ static int do_compile(const char *zonefile, const char *out, const char *origin)
 		fprintf(stderr, "bulwark-compile: %s: %u error(s), %u warning(s); "
 		        "no table written\n", zonefile, d.errors, d.warnings);
 		return 1;
+	}
+	if (check_only) {
+		fprintf(stderr, "bulwark-compile: %s: zone OK: %zu names, %zu records, "
+		        "%u warning(s)\n", zonefile, st.names, st.records, d.warnings);
+		return 0;
 	}
 	ret = write_atomic(out, table, len);
 	free(table);
@@ -144,6 +152,7 @@ static int unsupported(const char *opt)
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
+		{ "check", no_argument, NULL, 'C' },
 		{ "dump", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "policy", required_argument, NULL, 'P' },
@@ -151,10 +160,14 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *out = NULL, *origin = NULL;
+	bool check_only = false;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "o:z:k:c:j:h", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'C':
+			check_only = true;
+			break;
 		case 'D':
 			return do_dump(optarg);
 		case 'o':
@@ -182,7 +195,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	char *def = out ? NULL : default_out(argv[optind]);
-	int ret = do_compile(argv[optind], out ? out : def, origin);
+	int ret = do_compile(argv[optind], out ? out : def, origin, check_only);
 	free(def);
 	return ret;
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # From a fresh Debian 12 checkout to a first answer: installs the
-# dependencies, builds, compiles the example zone, starts bulwarkd with
-# examples/bulwark.conf (127.0.0.1 port 5353), asks it for www.example.com
-# with dig, shows the answer and stops bulwarkd again.
+# dependencies, builds, compiles the example zone into a table, starts
+# bulwarkd serving that table on 127.0.0.1 port 5353 (the settings of
+# examples/bulwark.conf), asks it for www.example.com with dig, shows the
+# answer and stops bulwarkd again.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -21,9 +22,18 @@ build/zonecomp/cli/bulwark-compile examples/example.com.zone \
 	-o build/example.com.bwz -z example.com
 ls -l build/example.com.bwz
 
+# examples/bulwark.conf compiles the zone file itself when it starts; here
+# the same server loads the table just compiled.
+conf="build/quickstart.conf"
+cat >"$conf" <<CONF
+options { listen-on port 5353 { 127.0.0.1; ::1; }; };
+dataplane { io socket; workers 1; };
+zone "example.com" { table "$PWD/build/example.com.bwz"; };
+CONF
+
 log="build/quickstart-bulwarkd.log"
-echo "== starting bulwarkd -c examples/bulwark.conf -f (log: $log)"
-build/controlplane/bulwarkd -c examples/bulwark.conf -f >"$log" 2>&1 &
+echo "== starting bulwarkd -c $conf -f (log: $log)"
+build/controlplane/bulwarkd -c "$conf" -f >"$log" 2>&1 &
 pid=$!
 stop() {
 	if kill -0 "$pid" 2>/dev/null; then

@@ -28,6 +28,8 @@
 #define BLOCK_DEPTH_MAX 32           /* Nesting of { } blocks. */
 #define TEXT_MAX        255          /* version, server-id, nsid. */
 #define EDNS_DEFAULT    1232
+#define TCP_CLIENTS_DEFAULT 1024
+#define TCP_IDLE_DEFAULT    100      /* Tenths of a second: 10 s. */
 
 /* ---- The generic tree. ---- */
 
@@ -855,19 +857,42 @@ static void opt_listen_on_v6(struct pctx *p, const struct cstmt *s)
 	listen_common(p, s, true);
 }
 
+/* One number argument from min to max; false (and reported) otherwise. */
+static bool stmt_uint(struct pctx *p, const struct cstmt *s, unsigned long min,
+                      unsigned long max, unsigned long *out)
+{
+	if (!check_shape(p, s, 1, 1, false))
+		return false;
+	if (parse_uint(s->vals[0].text, min, max, out))
+		return true;
+	perr(p, s->file, s->vals[0].line, "%s: '%s' is not a number from %lu to %lu",
+	     s->name, s->vals[0].text, min, max);
+	return false;
+}
+
 static void opt_edns_udp_size(struct pctx *p, const struct cstmt *s)
 {
 	unsigned long n;
 
-	if (!check_shape(p, s, 1, 1, false))
-		return;
-	if (!parse_uint(s->vals[0].text, 512, 4096, &n)) {
-		perr(p, s->file, s->vals[0].line,
-		     "edns-udp-size: '%s' is not a number from 512 to 4096",
-		     s->vals[0].text);
-		return;
-	}
-	p->c->edns_udp_size = (uint16_t)n;
+	if (stmt_uint(p, s, 512, 4096, &n))
+		p->c->edns_udp_size = (uint16_t)n;
+}
+
+static void opt_tcp_clients(struct pctx *p, const struct cstmt *s)
+{
+	unsigned long n;
+
+	if (stmt_uint(p, s, 1, BW_CONF_TCP_CLIENTS_MAX, &n))
+		p->c->tcp_clients = (unsigned)n;
+}
+
+/* In tenths of a second, as in BIND. */
+static void opt_tcp_idle_timeout(struct pctx *p, const struct cstmt *s)
+{
+	unsigned long n;
+
+	if (stmt_uint(p, s, 1, 1200, &n))
+		p->c->tcp_idle_timeout = (unsigned)n;
 }
 
 static int hex_digit(char ch)
@@ -969,6 +994,8 @@ static const struct handler options_handlers[] = {
 	{ "nsid", opt_nsid, false },
 	{ "pid-file", opt_pid_file, false },
 	{ "server-id", opt_server_id, false },
+	{ "tcp-clients", opt_tcp_clients, false },
+	{ "tcp-idle-timeout", opt_tcp_idle_timeout, false },
 	{ "version", opt_version, false },
 };
 
@@ -1242,6 +1269,8 @@ static struct bw_conf *conf_new(void)
 	if (c == NULL)
 		return NULL;
 	c->edns_udp_size = EDNS_DEFAULT;
+	c->tcp_clients = TCP_CLIENTS_DEFAULT;
+	c->tcp_idle_timeout = TCP_IDLE_DEFAULT;
 	c->workers = 1;
 	c->cpu_first = -1;
 	c->version = strdup("bulwark " BW_VERSION);

@@ -20,6 +20,8 @@
 #define BW_CONF_INCLUDE_MAX 8
 /*! Largest worker count or lcore number. */
 #define BW_CONF_WORKERS_MAX 1024
+/*! Largest `tcp-clients`. */
+#define BW_CONF_TCP_CLIENTS_MAX 65536
 
 enum bw_conf_io {
 	BW_CONF_IO_SOCKET = 0,  /*!< Kernel UDP sockets (the default). */
@@ -66,6 +68,9 @@ struct bw_conf {
 	size_t nsid_len;
 	char *version;            /*!< CH TXT version.bind; NULL: refused. */
 	char *server_id;          /*!< CH TXT id.server; NULL: refused. */
+	unsigned tcp_clients;     /*!< Open TCP connections; 1024 unless set. */
+	unsigned tcp_idle_timeout; /*!< Tenths of a second (as BIND); 100
+	                               (10 s) unless set. */
 
 	/* dataplane */
 	enum bw_conf_io io;

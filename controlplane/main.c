@@ -1,7 +1,7 @@
 /*  bulwark — bulwarkd: the authoritative server.
  *
  *  Loads the configuration and every zone, publishes the zone set, starts
- *  the UDP workers, then waits for signals: SIGHUP reloads the
+ *  the UDP workers and the TCP loop, then waits for signals: SIGHUP reloads the
  *  configuration's zones, SIGTERM and SIGINT stop the server.
  */
 #include <errno.h>
@@ -22,6 +22,7 @@
 #include "bulwark/zoneset.h"
 #include "conf.h"
 #include "log.h"
+#include "tcp.h"
 #include "udp.h"
 
 #ifndef BW_VERSION
@@ -43,6 +44,7 @@ struct daemon {
 	struct bw_answer_conf answer;
 	struct zones zones;           /* The published set. */
 	struct bw_udp *udp;
+	struct bw_tcp *tcp;
 	bool pid_written;
 };
 
@@ -167,6 +169,8 @@ static bool restart_needed(const struct bw_conf *a, const struct bw_conf *b)
 	return !addrs_same(a, b) || a->io != b->io || a->workers != b->workers ||
 	       a->cpu_first != b->cpu_first ||
 	       a->edns_udp_size != b->edns_udp_size ||
+	       a->tcp_clients != b->tcp_clients ||
+	       a->tcp_idle_timeout != b->tcp_idle_timeout ||
 	       a->nsid_len != b->nsid_len ||
 	       (a->nsid_len > 0 && memcmp(a->nsid, b->nsid, a->nsid_len) != 0) ||
 	       !str_same(a->version, b->version) ||
@@ -187,14 +191,15 @@ static void reload(struct daemon *dm)
 	}
 	if (restart_needed(dm->conf, nc))
 		bw_log(LOG_WARNING, "reload: changes to listen-on, dataplane, "
-		       "edns-udp-size, nsid, version or server-id take effect "
-		       "only after a restart");
+		       "edns-udp-size, tcp-clients, tcp-idle-timeout, nsid, "
+		       "version or server-id take effect only after a restart");
 	if (load_zones(nc, &nz) != 0) {
 		bw_log(LOG_ERR, "reload failed: keeping the zones that are loaded");
 		bw_conf_free(nc);
 		return;
 	}
-	/* bw_udp_publish() returns once no worker uses the old set. */
+	/* bw_udp_publish() returns once no worker (UDP or TCP) uses the old
+	 * set. */
 	(void)bw_udp_publish(nz.zs);
 	zones_free(&dm->zones);
 	dm->zones = nz;
@@ -248,6 +253,22 @@ static int start_udp(struct daemon *dm)
 	return rc;
 }
 
+static int start_tcp(struct daemon *dm)
+{
+	const struct bw_conf *c = dm->conf;
+	struct bw_tcp_conf tc = {
+		.addrs = c->listen, .naddrs = c->nlisten,
+		.max_conns = c->tcp_clients,
+		.idle_ms = c->tcp_idle_timeout * 100u, .answer = &dm->answer,
+	};
+	char err[256] = "";
+	int rc = bw_tcp_start(&tc, &dm->tcp, err, sizeof(err));
+
+	if (rc != 0)
+		bw_log(LOG_ERR, "cannot start TCP: %s", err);
+	return rc;
+}
+
 static void summary(const struct daemon *dm)
 {
 	const struct bw_conf *c = dm->conf;
@@ -258,7 +279,7 @@ static void summary(const struct daemon *dm)
 	       dm->zones.n, dm->zones.n == 1 ? "" : "s");
 	for (size_t i = 0; i < c->nlisten; i++) {
 		bw_conf_addr_text(&c->listen[i].ss, addr, sizeof(addr));
-		bw_log(LOG_INFO, "listening on %s (UDP)", addr);
+		bw_log(LOG_INFO, "listening on %s (UDP, TCP)", addr);
 	}
 	if (c->control_socket != NULL)
 		bw_log(LOG_INFO, "control-socket %s: not served by this version",
@@ -286,6 +307,8 @@ static int start(struct daemon *dm)
 	(void)bw_udp_publish(dm->zones.zs);
 	rc = start_udp(dm);
 	if (rc == 0)
+		rc = start_tcp(dm);
+	if (rc == 0)
 		rc = write_pid(dm);
 	if (rc == 0)
 		summary(dm);
@@ -303,10 +326,25 @@ static void log_stats(const struct bw_udp *udp)
 	       st.rcode[BW_RCODE_NXDOMAIN], st.rcode[BW_RCODE_REFUSED]);
 }
 
+static void log_tcp_stats(const struct bw_tcp *tcp)
+{
+	struct bw_tcp_stats st;
+
+	bw_tcp_stats(tcp, &st, NULL);
+	bw_log(LOG_INFO, "TCP: %" PRIu64 " connections (%" PRIu64 " closed idle, %"
+	       PRIu64 " to make room, %" PRIu64 " on errors), %" PRIu64
+	       " queries, %" PRIu64 " answered, %" PRIu64 " dropped",
+	       st.accepted, st.closed_idle, st.evicted, st.closed_error, st.rx,
+	       st.tx, st.dropped);
+}
+
 static void shutdown_all(struct daemon *dm)
 {
 	if (dm->udp != NULL)
 		log_stats(dm->udp);
+	if (dm->tcp != NULL)
+		log_tcp_stats(dm->tcp);
+	bw_tcp_stop(dm->tcp);
 	bw_udp_stop(dm->udp);
 	(void)bw_udp_publish(NULL);
 	zones_free(&dm->zones);

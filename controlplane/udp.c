@@ -65,37 +65,26 @@ static struct bw_zoneset *udp_zones;
 
 /* ---- Counters. ---- */
 
-/*
- * Only the owning worker writes its counters, so a relaxed load and store
- * is enough; relaxed atomics keep readers free of torn values and of data
- * races, and the counters order nothing.
- */
-static inline void stat_add(uint64_t *c, uint64_t n)
-{
-	__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + n,
-	                 __ATOMIC_RELAXED);
-}
-
-static inline uint64_t stat_get(const uint64_t *c)
-{
-	return __atomic_load_n(c, __ATOMIC_RELAXED);
-}
-
 void bw_udp_stats(const struct bw_udp *u, struct bw_udp_stats *sum)
 {
 	memset(sum, 0, sizeof(*sum));
 	for (unsigned i = 0; i < u->conf.workers; i++) {
 		const struct bw_udp_stats *st = &u->workers[i].st;
 
-		sum->rx += stat_get(&st->rx);
-		sum->tx += stat_get(&st->tx);
-		sum->dropped += stat_get(&st->dropped);
+		sum->rx += bw_stat_get(&st->rx);
+		sum->tx += bw_stat_get(&st->tx);
+		sum->dropped += bw_stat_get(&st->dropped);
 		for (unsigned r = 0; r < BW_UDP_RCODES; r++)
-			sum->rcode[r] += stat_get(&st->rcode[r]);
+			sum->rcode[r] += bw_stat_get(&st->rcode[r]);
 	}
 }
 
 /* ---- Publication. ---- */
+
+struct bw_zoneset *bw_udp_zones(void)
+{
+	return rcu_dereference(udp_zones);
+}
 
 struct bw_zoneset *bw_udp_publish(struct bw_zoneset *zs)
 {
@@ -176,12 +165,12 @@ static void tx_flush(struct udp_worker *w, int fd, unsigned n)
 		if (caa_unlikely(r <= 0)) {
 			if (r < 0 && errno == EINTR)
 				continue;
-			stat_add(&w->st.dropped, 1);
+			bw_stat_add(&w->st.dropped, 1);
 			done++;
 			continue;
 		}
 		done += (unsigned)r;
-		stat_add(&w->st.tx, (uint64_t)r);
+		bw_stat_add(&w->st.tx, (uint64_t)r);
 	}
 }
 
@@ -199,7 +188,7 @@ static bool answer_one(struct udp_worker *w, const struct bw_zoneset *zs,
 	                UDP_MSG_MAX, 0, &info);
 	if (len == 0)
 		return false;
-	stat_add(&w->st.rcode[info.rcode < BW_UDP_RCODES ? info.rcode :
+	bw_stat_add(&w->st.rcode[info.rcode < BW_UDP_RCODES ? info.rcode :
 	                      BW_UDP_RCODES - 1], 1);
 	tx_prepare(w, i, t, len, wild);
 	return true;
@@ -216,13 +205,13 @@ static unsigned serve_batch(struct udp_worker *w, const struct udp_sock *s)
 	if (n <= 0)
 		return 0;
 	/* One snapshot per batch; valid until the next quiescent state. */
-	zs = rcu_dereference(udp_zones);
+	zs = bw_udp_zones();
 	for (unsigned i = 0; i < (unsigned)n; i++) {
 		if (answer_one(w, zs, i, ntx, s->wild))
 			ntx++;
 	}
-	stat_add(&w->st.rx, (uint64_t)n);
-	stat_add(&w->st.dropped, (uint64_t)n - ntx);
+	bw_stat_add(&w->st.rx, (uint64_t)n);
+	bw_stat_add(&w->st.dropped, (uint64_t)n - ntx);
 	tx_flush(w, s->fd, ntx);
 	rx_prepare(w, (unsigned)n);
 	return (unsigned)n;

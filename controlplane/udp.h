@@ -26,6 +26,25 @@ struct bw_udp_stats {
 	uint64_t rcode[BW_UDP_RCODES];    /*!< Responses built, by rcode. */
 } __attribute__((aligned(64)));
 
+/*
+ * Counters written by one thread only (a worker, the TCP loop): a relaxed
+ * load and store is enough; relaxed atomics keep readers free of torn
+ * values and of data races, and the counters order nothing.
+ */
+
+/*! \brief Adds \a n to a counter that only the calling thread writes. */
+static inline void bw_stat_add(uint64_t *c, uint64_t n)
+{
+	__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + n,
+	                 __ATOMIC_RELAXED);
+}
+
+/*! \brief Reads a counter that another thread writes. */
+static inline uint64_t bw_stat_get(const uint64_t *c)
+{
+	return __atomic_load_n(c, __ATOMIC_RELAXED);
+}
+
 struct bw_udp_conf {
 	const struct bw_conf_addr *addrs;  /*!< Addresses to listen on. */
 	size_t naddrs;
@@ -74,5 +93,15 @@ void bw_udp_stats(const struct bw_udp *u, struct bw_udp_stats *sum);
  *         tables).
  */
 struct bw_zoneset *bw_udp_publish(struct bw_zoneset *zs);
+
+/*!
+ * \brief The published zone set (rcu_dereference), for the UDP workers and
+ *        the TCP loop alike.
+ *
+ * Call only from a registered, online QSBR reader; the set stays valid
+ * until that thread's next quiescent state.
+ * \return The set, or NULL when none is published.
+ */
+struct bw_zoneset *bw_udp_zones(void);
 
 #endif /* BULWARK_CP_UDP_H */

@@ -190,28 +190,6 @@ static size_t rel_target(const struct nm *n, unsigned k, bool wild,
 	return n->roff[n->nl - (int)k];
 }
 
-static bool relocate(struct actx *c, const struct bw_tbl_blob *b, size_t at,
-                     size_t take, const struct nm *n, bool wild)
-{
-	const struct bw_tbl_rel *rel = bw_tbl_blob_rels(b);
-
-	for (uint16_t i = 0; i < b->nrel && rel[i].pos + 2u <= take; i++) {
-		size_t target;
-		if (rel[i].what & BW_REL_CTX) {
-			unsigned k = rel[i].what & 0xff;
-			if ((int)k > n->nl)
-				return false;
-			target = rel_target(n, k, wild, b->ctx_labels);
-		} else {
-			target = at + rel[i].what;
-		}
-		if (target >= PTR_LIMIT)
-			return false;
-		bw_put16(c->r + at + rel[i].pos, (uint16_t)(0xc000 | target));
-	}
-	return true;
-}
-
 /* How much of a blob fits: whole RRsets only. */
 static size_t fit(const struct actx *c, const struct bw_tbl_blob *b,
                   uint16_t counts[3])
@@ -262,6 +240,13 @@ static bool move_rels(struct actx *c, const struct bw_tbl_blob *b, size_t at,
 		bw_put16(c->r + at + dst + (rel[i].pos - beg), (uint16_t)(0xc000 | target));
 	}
 	return true;
+}
+
+/* Fixes the pointers of the first \a take octets of a blob put at \a at. */
+static bool relocate(struct actx *c, const struct bw_tbl_blob *b, size_t at,
+                     size_t take, const struct nm *n, bool wild)
+{
+	return move_rels(c, b, at, 0, take, 0, take, n, wild);
 }
 
 /*

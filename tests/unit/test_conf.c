@@ -325,6 +325,30 @@ static void test_bad_syntax(void **state)
 	expect_error(L "zone \"a\" { file \"x\"; } ", 2, "missing ';' after '}'");
 }
 
+/* tcp-idle-timeout counts tenths of a second, as in BIND. */
+static void test_tcp_options(void **state)
+{
+	struct bw_conf *c = load_good("options { listen-on { ::1; }; };\n");
+
+	(void)state;
+	assert_int_equal(c->tcp_clients, 1024);
+	assert_int_equal(c->tcp_idle_timeout, 100);
+	bw_conf_free(c);
+	c = load_good("options { listen-on { ::1; };\n tcp-clients 5;\n"
+	              " TCP-Idle-Timeout 1200; };\n");
+	assert_int_equal(c->tcp_clients, 5);
+	assert_int_equal(c->tcp_idle_timeout, 1200);
+	bw_conf_free(c);
+	expect_error("options { listen-on { ::1; };\n tcp-idle-timeout 0; };\n", 2,
+	             "tcp-idle-timeout: '0' is not a number from 1 to 1200");
+	expect_error("options { listen-on { ::1; };\n tcp-idle-timeout 1201; };\n",
+	             2, "tcp-idle-timeout: '1201' is not a number from 1 to 1200");
+	expect_error("options { listen-on { ::1; };\n tcp-clients 0; };\n", 2,
+	             "tcp-clients: '0' is not a number from 1 to 65536");
+	expect_error("options { listen-on { ::1; };\n tcp-clients 1;\n"
+	             " tcp-clients 2; };\n", 3, "duplicate 'tcp-clients'");
+}
+
 static void test_bad_options(void **state)
 {
 	(void)state;
@@ -503,6 +527,7 @@ int main(void)
 		cmocka_unit_test(test_relative_directory),
 		cmocka_unit_test(test_port_warning),
 		cmocka_unit_test(test_bad_syntax),
+		cmocka_unit_test(test_tcp_options),
 		cmocka_unit_test(test_bad_options),
 		cmocka_unit_test(test_bad_dataplane),
 		cmocka_unit_test(test_bad_zones),

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "bulwark/answer.h"
+#include "bulwark/nsec3.h"
 #include "bulwark/wire.h"
 #include "table_impl.h"
 #include "zoneset_impl.h"
@@ -50,6 +51,10 @@ struct actx {
 	uint16_t rcode;
 	bool aa, tc, referral;
 	uint16_t ede;           /* RFC 8914 extended error, 0: none. */
+	bool dnssec;            /* DO=1 and a signed zone: signed blobs. */
+	int npending, nadded;
+	uint32_t pending[6];    /* Denial blobs the authority still needs. */
+	uint32_t added[12];     /* Denial blobs already in the response. */
 	const struct bw_table *zone;
 };
 
@@ -156,6 +161,8 @@ static void begin_response(struct actx *c, bool with_question)
 	c->count[0] = c->count[1] = c->count[2] = 0;
 	c->aa = c->tc = c->referral = false;
 	c->ede = 0;
+	c->dnssec = false;
+	c->npending = c->nadded = 0;
 }
 
 static size_t opt_size(const struct actx *c)
@@ -254,11 +261,10 @@ static bool relocate(struct actx *c, const struct bw_tbl_blob *b, size_t at,
  * fits, as Knot DNS does, so small glue behind a large RRset is not lost.
  */
 static size_t fill_rest(struct actx *c, const struct bw_tbl_blob *b, size_t at,
-                        size_t take, uint16_t counts[3], const struct nm *n,
-                        bool wild)
+                        size_t take, size_t out, uint16_t counts[3],
+                        const struct nm *n, bool wild)
 {
 	const struct bw_tbl_cut *cut = bw_tbl_blob_cuts(b);
-	size_t out = take;
 
 	for (uint16_t i = 0; i < b->ncut; i++) {
 		size_t beg = i ? cut[i - 1].end : 0, len = cut[i].end - beg;
@@ -292,7 +298,7 @@ static size_t put_blob(struct actx *c, const struct bw_tbl_blob *b,
 		return 0;
 	}
 	if (take < b->len && take >= b->need)
-		take = fill_rest(c, b, at, take, counts, n, wild);
+		take = fill_rest(c, b, at, take, take, counts, n, wild);
 	c->pos += take;
 	for (int s = 0; s < 3; s++)
 		c->count[s] += counts[s];
@@ -303,11 +309,195 @@ static size_t put_blob(struct actx *c, const struct bw_tbl_blob *b,
 	return at;
 }
 
+/* ---- DNSSEC: signed blobs and denial of existence. ---- */
+
+/* The blob (DO=1 or not) of the i-th type entry of a node. */
+static const struct bw_tbl_blob *type_blob(const struct actx *c,
+                                           const struct bw_table *t, uint64_t h,
+                                           const struct bw_tbl_node *node,
+                                           uint16_t i)
+{
+	if (c->dnssec && (node->flags & BW_TN_SIGNED))
+		return bw_table_do_blob_at(t, h, node, i);
+	return bw_table_blob_at(t, h, node, i);
+}
+
+static const struct bw_tbl_blob *pick(const struct actx *c,
+                                      const struct bw_table *t, uint64_t h,
+                                      const struct bw_tbl_node *node,
+                                      uint16_t type)
+{
+	for (uint16_t i = 0; i < node->ntypes; i++) {
+		if (node->types[i].type == type)
+			return type_blob(c, t, h, node, i);
+	}
+	return NULL;
+}
+
+/* Queues a denial blob (common offset) for the authority section. */
+static void want(struct actx *c, uint32_t blob)
+{
+	for (int i = 0; i < c->npending; i++) {
+		if (c->pending[i] == blob)
+			return;
+	}
+	if (c->npending < (int)(sizeof(c->pending) / sizeof(c->pending[0])))
+		c->pending[c->npending++] = blob;
+}
+
+static void want_proof(struct actx *c, const struct bw_table *t, uint32_t off)
+{
+	uint32_t count, blob;
+
+	if (off == 0)
+		return;
+	memcpy(&count, t->common + off, 4);
+	for (uint32_t i = 0; i < count; i++) {
+		memcpy(&blob, t->common + off + 4 + 4 * i, 4);
+		want(c, blob);
+	}
+}
+
+/* Writes the queued denial blobs that are not in the response yet. */
+static void flush(struct actx *c, const struct bw_table *t)
+{
+	for (int i = 0; i < c->npending && !c->tc; i++) {
+		bool dup = false;
+		for (int j = 0; j < c->nadded; j++)
+			dup |= c->added[j] == c->pending[i];
+		if (dup)
+			continue;
+		put_blob(c, bw_table_common_blob(t, c->pending[i]), &c->name, false);
+		if (c->nadded < (int)(sizeof(c->added) / sizeof(c->added[0])))
+			c->added[c->nadded++] = c->pending[i];
+	}
+	c->npending = 0;
+}
+
+/* The NSEC whose owner is the last at or before a name (canonical order). */
+static uint32_t nsec_cover(const struct bw_table *t, const uint8_t *lname)
+{
+	const struct bw_tbl_nsec *idx =
+		(const void *)(t->common + t->hdr->denial_index);
+	size_t lo = 0, hi = t->hdr->denial_count;
+
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (bw_name_cmp(t->common + idx[mid].name, lname) <= 0)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return idx[lo].blob;
+}
+
+/* The NSEC3 whose hash is the last at or before the hash of a name
+ * (wrapping round to the last one). */
+static uint32_t nsec3_cover(const struct bw_table *t, const uint8_t *lname)
+{
+	const struct bw_tbl_header *hd = t->hdr;
+	const struct bw_tbl_nsec3 *idx = (const void *)(t->common + hd->denial_index);
+	uint8_t h[BW_NSEC3_HASH_LEN];
+	size_t lo = 0, hi = hd->denial_count;
+
+	bw_nsec3_hash(lname, hd->nsec3_salt, hd->nsec3_salt_len,
+	              hd->nsec3_iterations, h);
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (memcmp(idx[mid].hash, h, BW_NSEC3_HASH_LEN) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return idx[lo == 0 ? hd->denial_count - 1 : lo - 1].blob;
+}
+
+static bool is_nsec3(const struct bw_table *t)
+{
+	return (t->hdr->flags & BW_TBL_F_NSEC3) != 0;
+}
+
+/* Proof that the name (or, for NSEC3, the next closer name below the
+ * closest encloser with k labels) does not exist. */
+static void want_cover(struct actx *c, const struct bw_table *t,
+                       const struct nm *n, int k)
+{
+	if (!is_nsec3(t))
+		want(c, nsec_cover(t, n->lname));
+	else if (k < n->nl)
+		want(c, nsec3_cover(t, n->lname + n->loff[n->nl - k - 1]));
+}
+
+/* Where the answer section of a blob ends (the additional follows). */
+static size_t answer_end(const struct bw_tbl_blob *b, uint16_t counts[3])
+{
+	const struct bw_tbl_cut *cut = bw_tbl_blob_cuts(b);
+	size_t end = b->len;
+
+	counts[0] = b->an;
+	counts[1] = b->ns;
+	counts[2] = 0;
+	for (uint16_t i = 0; i < b->ncut && cut[i].ar == 0; i++) {
+		end = cut[i].end;
+		counts[0] = cut[i].an;
+		counts[1] = cut[i].ns;
+	}
+	return b->ncut && cut[0].ar == 0 ? end : b->len;
+}
+
+/*
+ * The last blob of an answer: the queued denial records go into the
+ * authority section, before its additional records.
+ */
+static void put_final(struct actx *c, const struct bw_table *t,
+                      const struct bw_tbl_blob *b, const struct nm *n, bool wild)
+{
+	uint16_t counts[3];
+	size_t at = c->pos, bound = answer_end(b, counts);
+
+	if (c->npending == 0 || bound >= b->len) {
+		put_blob(c, b, n, wild);
+		flush(c, t);
+		return;
+	}
+	if (at + bound > c->limit) {
+		c->tc = true;
+		return;
+	}
+	memcpy(c->r + at, b->wire, bound);
+	if (!relocate(c, b, at, bound, n, wild)) {
+		c->tc = true;
+		return;
+	}
+	c->pos += bound;
+	c->count[0] += counts[0];
+	c->count[1] += counts[1];
+	flush(c, t);
+	counts[2] = 0;
+	c->pos = at + fill_rest(c, b, at, bound, c->pos - at, counts, n, wild);
+	c->count[2] += counts[2];
+}
+
 static void put_negative(struct actx *c, const struct bw_table *t,
-                         const struct nm *n, uint16_t rcode)
+                         const struct nm *n, uint16_t rcode, uint32_t proof)
 {
 	c->rcode = rcode;
-	put_blob(c, t->neg, n, false);
+	if (!c->dnssec) {
+		put_blob(c, t->neg, n, false);
+		return;
+	}
+	put_blob(c, bw_table_common_blob(t, t->hdr->neg_do), n, false);
+	want_proof(c, t, proof);
+	flush(c, t);
+}
+
+static uint32_t node_proof(const struct actx *c, const struct bw_tbl_node *node,
+                           bool wild)
+{
+	if (!c->dnssec || !(node->flags & BW_TN_SIGNED))
+		return 0;
+	return wild ? bw_tbl_node_signed(node)->wild_denial
+	            : bw_tbl_node_signed(node)->denial;
 }
 
 /* ---- Lookups. ---- */
@@ -323,8 +513,8 @@ static void referral(struct actx *c, const struct bw_table *t,
                      const struct nm *n, int cut_labels, bool first)
 {
 	const struct bw_tbl_node *cut = find_suffix(t, n, cut_labels);
-	const struct bw_tbl_blob *b = cut ? bw_table_blob(t, n->hash[cut_labels],
-	                                                  cut, BW_TYPE_NS) : NULL;
+	const struct bw_tbl_blob *b = cut ? pick(c, t, n->hash[cut_labels],
+	                                         cut, BW_TYPE_NS) : NULL;
 	if (b == NULL) {
 		c->rcode = BW_RCODE_SERVFAIL;  /* Checked tables never get here. */
 		return;
@@ -335,27 +525,32 @@ static void referral(struct actx *c, const struct bw_table *t,
 	put_blob(c, b, n, false);
 }
 
-/* Answers qtype at a node; returns the CNAME target position or 0. */
+/* Answers qtype at a node (for a wildcard, ce is the closest encloser);
+ * returns the CNAME target position or 0. */
 static size_t node_answer(struct actx *c, const struct bw_table *t,
                           const struct bw_tbl_node *node, uint64_t h,
-                          const struct nm *n, bool wild)
+                          const struct nm *n, const struct bw_tbl_node *ce)
 {
 	const struct bw_tbl_blob *b;
+	bool wild = ce != NULL;
 
 	if (c->qtype == BW_TYPE_ANY)
-		b = node->ntypes > 0 ? bw_table_blob_at(t, h, node, 0) : NULL;
+		b = node->ntypes > 0 ? type_blob(c, t, h, node, 0) : NULL;
 	else
-		b = bw_table_blob(t, h, node, c->qtype);
+		b = pick(c, t, h, node, c->qtype);
 	if (b != NULL) {
-		put_blob(c, b, n, wild);
+		put_final(c, t, b, n, wild);
 		return 0;
 	}
 	if (node->flags & BW_TN_CNAME) {
-		b = bw_table_blob(t, h, node, BW_TYPE_CNAME);
+		b = pick(c, t, h, node, BW_TYPE_CNAME);
 		size_t at = b ? put_blob(c, b, n, wild) : 0;
 		return at && (b->flags & BW_TB_TARGET) ? at + b->target : 0;
 	}
-	put_negative(c, t, n, BW_RCODE_NOERROR);
+	/* NSEC3 wildcard NODATA also proves the closest encloser. */
+	if (wild && is_nsec3(t))
+		want_proof(c, t, node_proof(c, ce, false));
+	put_negative(c, t, n, BW_RCODE_NOERROR, node_proof(c, node, false));
 	return 0;
 }
 
@@ -379,7 +574,7 @@ static size_t dname_answer(struct actx *c, const struct bw_table *t,
                            const struct bw_tbl_node *node, int k,
                            const struct nm *n)
 {
-	const struct bw_tbl_blob *b = bw_table_blob(t, n->hash[k], node, BW_TYPE_DNAME);
+	const struct bw_tbl_blob *b = pick(c, t, n->hash[k], node, BW_TYPE_DNAME);
 	size_t at = b ? put_blob(c, b, n, false) : 0;
 
 	if (at == 0 || !(b->flags & BW_TB_TARGET))
@@ -442,7 +637,7 @@ static size_t resolve(struct actx *c, const struct bw_table *t,
 		else if ((node->flags & BW_TN_DELEG) && c->qtype != BW_TYPE_DS)
 			referral(c, t, n, k, first);
 		else
-			return node_answer(c, t, node, n->hash[k], n, false);
+			return node_answer(c, t, node, n->hash[k], n, NULL);
 		return 0;
 	}
 	/* The closest encloser: the longest existing ancestor. */
@@ -464,11 +659,19 @@ static size_t resolve(struct actx *c, const struct bw_table *t,
 	} else if (node->flags & BW_TN_HAS_WILDCARD) {
 		uint64_t h;
 		const struct bw_tbl_node *w = find_wildcard(t, n, k, &h);
+		if (c->dnssec)
+			want_cover(c, t, n, k);  /* The query name does not exist. */
 		if (w != NULL)
-			return node_answer(c, t, w, h, n, true);
-		put_negative(c, t, n, BW_RCODE_NXDOMAIN);
+			return node_answer(c, t, w, h, n, node);
+		put_negative(c, t, n, BW_RCODE_NXDOMAIN, node_proof(c, node, true));
 	} else {
-		put_negative(c, t, n, BW_RCODE_NXDOMAIN);
+		/* RFC 4035 §3.1.3.2, RFC 5155 §7.2.2: closest encloser, next
+		 * closer name, wildcard. */
+		if (c->dnssec && is_nsec3(t))
+			want_proof(c, t, node_proof(c, node, false));
+		if (c->dnssec)
+			want_cover(c, t, n, k);
+		put_negative(c, t, n, BW_RCODE_NXDOMAIN, node_proof(c, node, true));
 	}
 	return 0;
 }
@@ -539,17 +742,20 @@ static void answer_zone(struct actx *c, const struct bw_table *t)
 
 	c->aa = true;
 	c->zone = t;
+	c->dnssec = c->do_bit && (t->hdr->flags & BW_TBL_F_SIGNED);
 	for (int hop = 0; hop < MAX_CHAIN; hop++) {
 		seen[hop] = n->hash[n->nl];
 		size_t next = resolve(c, t, n, hop == 0);
 		if (next == 0 || c->tc || !nm_from_response(&chain, c->r, c->pos, next) ||
 		    !in_zone(t, &chain))
-			return;
+			break;
 		/* A name met before ends the chain (a loop). */
 		if (seen_before(seen, hop + 1, chain.hash[chain.nl]))
-			return;
+			break;
 		n = &chain;
 	}
+	if (c->dnssec)
+		flush(c, t);  /* Proofs of a wildcard CNAME whose chain left. */
 }
 
 static void answer_in(struct actx *c, const struct bw_zoneset *zs)

@@ -20,6 +20,10 @@
 struct check {
 	char *err;
 	size_t errlen;
+	const uint8_t *common;    /* Common area, for proofs. */
+	uint64_t common_size;
+	uint8_t apex_labels;
+	bool is_signed;
 };
 
 static int fail(struct check *c, int code, const char *fmt, ...)
@@ -74,6 +78,31 @@ static int check_blob(struct check *c, const uint8_t *base, uint64_t size,
 	return 0;
 }
 
+static int check_blob(struct check *c, const uint8_t *base, uint64_t size,
+                      uint64_t off, uint8_t max_ctx_labels);
+
+/* A proof: a count and that many blobs of the common area. */
+static int check_proof(struct check *c, uint32_t off)
+{
+	uint32_t count;
+
+	if (off == 0)
+		return 0;
+	if (!c->is_signed || (off & 3) != 0 || !in_range(off, 4, c->common_size))
+		return fail(c, BW_ETABLE, "proof at %u out of bounds", off);
+	memcpy(&count, c->common + off, 4);
+	if (count > 8 || !in_range(off + 4, 4u * count, c->common_size))
+		return fail(c, BW_ETABLE, "proof at %u out of bounds", off);
+	for (uint32_t i = 0; i < count; i++) {
+		uint32_t b;
+		memcpy(&b, c->common + off + 4 + 4 * i, 4);
+		int ret = check_blob(c, c->common, c->common_size, b, c->apex_labels);
+		if (ret != 0)
+			return ret;
+	}
+	return 0;
+}
+
 static int check_node(struct check *c, const struct bw_tbl_shard *sd,
                       const uint8_t *base, uint32_t off, uint32_t tag)
 {
@@ -91,11 +120,22 @@ static int check_node(struct check *c, const struct bw_tbl_shard *sd,
 		return fail(c, BW_ETABLE, "node at %u has a wrong hash tag", off);
 	if ((n->flags & BW_TN_GLUE) && n->cut_labels >= n->labels)
 		return fail(c, BW_ETABLE, "node at %u: bad zone cut", off);
+	const struct bw_tbl_signed *sg = bw_tbl_node_signed(n);
 	for (uint16_t i = 0; i < n->ntypes; i++) {
 		uint32_t b = n->types[i].blob;
-		if (b < sd->blobs_off)
+		uint32_t d = (n->flags & BW_TN_SIGNED) ? sg->do_blob[i] : b;
+		if (b < sd->blobs_off || d < sd->blobs_off)
 			return fail(c, BW_ETABLE, "node at %u: blob outside blob area", off);
 		int ret = check_blob(c, base, sd->size, b, n->labels);
+		if (ret == 0 && d != b)
+			ret = check_blob(c, base, sd->size, d, n->labels);
+		if (ret != 0)
+			return ret;
+	}
+	if (n->flags & BW_TN_SIGNED) {
+		int ret = check_proof(c, sg->denial);
+		if (ret == 0)
+			ret = check_proof(c, sg->wild_denial);
 		if (ret != 0)
 			return ret;
 	}
@@ -163,6 +203,38 @@ static int check_header(struct check *c, const uint8_t *data, size_t size)
 	return 0;
 }
 
+/* The common area and, in signed tables, its negative blob and index. */
+static int check_common(struct check *c, const uint8_t *data, size_t size,
+                        const struct bw_tbl_header *h)
+{
+	if (!in_range(h->common, h->common_size, size) || (h->common & 7) != 0)
+		return fail(c, BW_ETABLE, "bad common area");
+	c->common = data + h->common;
+	c->common_size = h->common_size;
+	c->apex_labels = h->apex_labels;
+	c->is_signed = (h->flags & BW_TBL_F_SIGNED) != 0;
+	if (!c->is_signed)
+		return 0;
+	bool nsec3 = (h->flags & BW_TBL_F_NSEC3) != 0;
+	size_t entry = nsec3 ? sizeof(struct bw_tbl_nsec3) : sizeof(struct bw_tbl_nsec);
+	if (h->denial_count == 0 || (h->denial_index & 3) != 0 ||
+	    !in_range(h->denial_index, (uint64_t)entry * h->denial_count, c->common_size))
+		return fail(c, BW_ETABLE, "bad denial index");
+	int ret = check_blob(c, c->common, c->common_size, h->neg_do, h->apex_labels);
+	for (uint32_t i = 0; i < h->denial_count && ret == 0; i++) {
+		const uint8_t *e = c->common + h->denial_index + (size_t)i * entry;
+		uint32_t blob, name;
+		memcpy(&blob, e + (nsec3 ? 20 : 4), 4);
+		memcpy(&name, e, 4);
+		ret = check_blob(c, c->common, c->common_size, blob, h->apex_labels);
+		if (ret == 0 && !nsec3 &&
+		    (name >= c->common_size ||
+		     bw_name_check(c->common + name, c->common_size - name) < 0))
+			ret = fail(c, BW_ETABLE, "bad NSEC owner in the index");
+	}
+	return ret;
+}
+
 static int check_table(struct check *c, const uint8_t *data, size_t size)
 {
 	int ret = check_header(c, data, size);
@@ -171,6 +243,9 @@ static int check_table(struct check *c, const uint8_t *data, size_t size)
 	const struct bw_tbl_header *h = (const void *)data;
 	const struct bw_tbl_shard *sd = (const void *)(data + h->shard_dir);
 	uint64_t nodes = 0;
+	ret = check_common(c, data, size, h);
+	if (ret != 0)
+		return ret;
 	for (unsigned s = 0; s < (1u << h->shard_bits); s++) {
 		ret = check_shard(c, data, size, &sd[s], s, h->shard_bits);
 		if (ret != 0)
@@ -200,6 +275,7 @@ static struct bw_table *table_new(const uint8_t *data, size_t size, bool mapped)
 	t->hdr = h;
 	t->shard_bits = h->shard_bits;
 	t->neg = (const void *)(data + h->neg_blob);
+	t->common = data + h->common;
 	t->apex_hash = bw_hash_name(h->apex);
 	const struct bw_tbl_shard *sd = (const void *)(data + h->shard_dir);
 	for (size_t s = 0; s < nshards; s++) {

@@ -26,6 +26,7 @@ struct bw_table {
 	const struct bw_tbl_header *hdr;
 	unsigned shard_bits;
 	const struct bw_tbl_blob *neg;   /*!< SOA in authority. */
+	const uint8_t *common;           /*!< Zone-wide blobs and proofs. */
 	uint64_t apex_hash;
 	struct bw_table_shard shards[];
 };
@@ -83,6 +84,23 @@ bw_table_blob_at(const struct bw_table *t, uint64_t h,
 	unsigned s = t->shard_bits ? (unsigned)(h >> (64 - t->shard_bits)) : 0;
 	return (const struct bw_tbl_blob *)(const void *)
 	       (t->shards[s].base + n->types[i].blob);
+}
+
+/*! A blob of the common area. */
+static inline const struct bw_tbl_blob *
+bw_table_common_blob(const struct bw_table *t, uint32_t off)
+{
+	return (const struct bw_tbl_blob *)(const void *)(t->common + off);
+}
+
+/*! The DO=1 blob of the i-th type entry of a signed node. */
+static inline const struct bw_tbl_blob *
+bw_table_do_blob_at(const struct bw_table *t, uint64_t h,
+                    const struct bw_tbl_node *n, uint16_t i)
+{
+	unsigned s = t->shard_bits ? (unsigned)(h >> (64 - t->shard_bits)) : 0;
+	return (const struct bw_tbl_blob *)(const void *)
+	       (t->shards[s].base + bw_tbl_node_signed(n)->do_blob[i]);
 }
 
 /*!

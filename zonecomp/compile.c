@@ -52,6 +52,21 @@ static void count(const struct bw_zone *z, struct bw_compile_stats *st)
 	}
 }
 
+/* A presigned zone carries its signatures and its denial chain. */
+static int check_signed(const struct bw_zone *z, struct bw_diag *d,
+                        const char *path)
+{
+	const struct bw_zone_node *apex = &z->nodes[0];
+
+	if (bw_zone_rrset(apex, BW_TYPE_RRSIG) != NULL &&
+	    (bw_zone_rrset(apex, BW_TYPE_NSEC) != NULL ||
+	     bw_zone_rrset(apex, BW_TYPE_NSEC3PARAM) != NULL))
+		return 0;
+	bw_diag_report(d, BW_DIAG_ERROR, path, 0, "--presigned: the zone has no "
+	               "RRSIG and NSEC or NSEC3PARAM at its apex");
+	return BW_EZONE;
+}
+
 int bw_compile_file(const char *path, const struct bw_compile_opts *opts,
                     struct bw_diag *d, uint8_t **out, size_t *len)
 {
@@ -75,6 +90,8 @@ int bw_compile_file(const char *path, const struct bw_compile_opts *opts,
 		ret = BW_EZONE;
 	if (ret == 0)
 		ret = bw_zone_finish(c.zone, d);
+	if (ret == 0 && opts->presigned)
+		ret = check_signed(c.zone, d, path);
 	if (ret == 0 && opts->stats != NULL)
 		count(c.zone, opts->stats);
 	if (ret == 0 && opts->check_only) {

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "bulwark/err.h"
+#include "bulwark/nsec3.h"
 #include "bulwark/wire.h"
 #include "pack.h"
 #include "render.h"
@@ -42,6 +43,28 @@ struct shard {
 	struct buf blobs;
 };
 
+/* DNSSEC data of a signed zone: the denial chain and the proofs. */
+struct n3_entry {
+	uint8_t hash[20];
+	size_t node;            /* Zone node that owns the NSEC3. */
+};
+
+struct dnssec {
+	bool on, nsec3;
+	uint8_t alg, salt_len;
+	uint16_t iterations;
+	uint8_t salt[255];
+	size_t *owner;          /* NSEC: nodes with an NSEC, canonical order. */
+	size_t nowner;
+	struct n3_entry *n3;    /* NSEC3: owners by hash. */
+	size_t nn3;
+	uint32_t *denial_blob;  /* Per node: common offset of its NSEC(3) blob. */
+	uint32_t *proof;        /* Per node: NODATA proof (common offset). */
+	uint32_t *wild_proof;   /* Per node: no-wildcard proof. */
+	struct bw_zone_rdata *sigrd;
+	struct bw_zone_rrset sigset;
+};
+
 struct packer {
 	const struct bw_zone *z;
 	struct bw_diag *d;
@@ -52,18 +75,30 @@ struct packer {
 	uint32_t *node_off;     /* Per node, shard offset. */
 	size_t *first_blob;     /* Per node, index into blob_off. */
 	uint32_t *blob_off;     /* Per RRset, shard offset of its blob. */
+	uint32_t *do_off;       /* Per RRset, shard offset of its DO=1 blob. */
+	struct buf common;      /* Zone-wide blobs, proofs and indexes. */
+	uint32_t neg_at, neg_do_at, index_at;
+	size_t nincluded;       /* Nodes in the name tree. */
+	struct dnssec ds;
 	uint32_t ttls[65536];   /* Per-record TTLs of the RRset being rendered. */
 };
+
+/* NSEC3 owners are kept out of the name tree (RFC 5155 §7.2). */
+static bool skipped(const struct packer *p, size_t i)
+{
+	return p->ds.nsec3 && (p->z->nodes[i].flags & BW_ZN_NSEC3);
+}
 
 static unsigned shard_of(const struct packer *p, uint64_t h)
 {
 	return p->shard_bits ? (unsigned)(h >> (64 - p->shard_bits)) : 0;
 }
 
-static size_t node_size(const struct bw_zone_node *n)
+static size_t node_size(const struct packer *p, const struct bw_zone_node *n)
 {
 	size_t sz = sizeof(struct bw_tbl_node) +
-	            n->nrrsets * sizeof(struct bw_tbl_type) + n->name_len;
+	            n->nrrsets * sizeof(struct bw_tbl_type) + n->name_len +
+	            bw_tbl_signed_size(p->ds.on ? BW_TN_SIGNED : 0, n->nrrsets);
 	return (sz + BW_TBL_ALIGN - 1) & ~(size_t)(BW_TBL_ALIGN - 1);
 }
 
@@ -83,7 +118,10 @@ static void layout(struct packer *p)
 
 	for (size_t i = 0; i < z->nnodes; i++) {
 		p->hash[i] = bw_hash_name(z->nodes[i].name);
+		if (skipped(p, i))
+			continue;
 		p->shards[shard_of(p, p->hash[i])].nnodes++;
+		p->nincluded++;
 	}
 	for (size_t s = 0; s < nshards; s++) {
 		struct shard *sh = &p->shards[s];
@@ -94,8 +132,10 @@ static void layout(struct packer *p)
 	}
 	for (size_t i = 0; i < z->nnodes; i++) {
 		struct shard *sh = &p->shards[shard_of(p, p->hash[i])];
+		if (skipped(p, i))
+			continue;
 		p->node_off[i] = sh->nodes_off + (uint32_t)sh->nodes_size;
-		sh->nodes_size += node_size(&z->nodes[i]);
+		sh->nodes_size += node_size(p, &z->nodes[i]);
 	}
 	for (size_t s = 0; s < nshards; s++) {
 		struct shard *sh = &p->shards[s];
@@ -130,8 +170,13 @@ static bool named_before(const struct bw_zone_rrset *rs, uint16_t i,
 	return false;
 }
 
-/* Adds the A and AAAA of one target; false when the blob is full. */
-static bool add_addresses(struct packer *p, const uint8_t *target)
+static bool put_signed(struct packer *p, enum bw_rnd_section sec,
+                       const struct bw_zone_node *n, const uint8_t *owner,
+                       const struct bw_zone_rrset *rs, uint32_t ttl, bool sign);
+
+/* Adds the A and AAAA of one target; false when the blob is full.  With
+ * \a sign, authoritative addresses come with their RRSIGs. */
+static bool add_addresses(struct packer *p, const uint8_t *target, bool sign)
 {
 	uint8_t lname[BW_NAME_MAXLEN];
 	memcpy(lname, target, bw_name_len(target));
@@ -141,7 +186,8 @@ static bool add_addresses(struct packer *p, const uint8_t *target)
 	for (uint16_t t = 0; n != NULL && t < n->nrrsets; t++) {
 		const struct bw_zone_rrset *a = &n->rrsets[t];
 		if ((a->type == BW_TYPE_A || a->type == BW_TYPE_AAAA) &&
-		    !bw_rnd_rrset(p->rnd, BW_SEC_AR, target, a, a->ttl, NULL))
+		    !put_signed(p, BW_SEC_AR, n, target, a, a->ttl,
+		                sign && !(n->flags & BW_ZN_GLUE)))
 			return false;
 	}
 	return true;
@@ -153,7 +199,7 @@ static bool add_addresses(struct packer *p, const uint8_t *target)
  * below the cut comes first and must fit (RFC 9471); the rest follows.
  */
 static void add_additional(struct packer *p, const struct bw_zone_rrset *rs,
-                           const uint8_t *cut)
+                           const uint8_t *cut, bool sign)
 {
 	for (int pass = cut ? 0 : 1; pass < 2; pass++) {
 		for (uint16_t i = 0; i < rs->count; i++) {
@@ -161,7 +207,7 @@ static void add_additional(struct packer *p, const struct bw_zone_rrset *rs,
 			if (target == NULL || named_before(rs, i, target) ||
 			    (cut && bw_name_is_sub(target, cut) != (pass == 0)))
 				continue;
-			if (!add_addresses(p, target))
+			if (!add_addresses(p, target, sign))
 				return;
 		}
 		if (pass == 0)
@@ -202,9 +248,388 @@ static int render_type(struct packer *p, const struct bw_zone_node *n,
 		return BW_EZONE;
 	}
 	if (is_glue_target(rs->type))
-		add_additional(p, rs, referral ? n->name : NULL);
+		add_additional(p, rs, referral ? n->name : NULL, false);
 	return 0;
 }
+
+/* ---- DNSSEC: signatures, denial blobs and proofs. ---- */
+
+/* The RRSIGs at node n that cover \a type, as an RRset (scratch). */
+static const struct bw_zone_rrset *sigs_for(struct packer *p,
+                                            const struct bw_zone_node *n,
+                                            uint16_t type)
+{
+	const struct bw_zone_rrset *all = bw_zone_rrset(n, BW_TYPE_RRSIG);
+	uint16_t k = 0;
+
+	for (uint16_t i = 0; all != NULL && i < all->count; i++) {
+		if (all->rd[i].len >= 2 && bw_get16(all->rd[i].data) == type)
+			p->ds.sigrd[k++] = all->rd[i];
+	}
+	if (k == 0)
+		return NULL;
+	p->ds.sigset = *all;
+	p->ds.sigset.count = k;
+	p->ds.sigset.rd = p->ds.sigrd;
+	return &p->ds.sigset;
+}
+
+/* An RRset, followed by its signatures when \a sign. */
+static bool put_signed(struct packer *p, enum bw_rnd_section sec,
+                       const struct bw_zone_node *n, const uint8_t *owner,
+                       const struct bw_zone_rrset *rs, uint32_t ttl, bool sign)
+{
+	if (!bw_rnd_rrset(p->rnd, sec, owner, rs, ttl, NULL))
+		return false;
+	const struct bw_zone_rrset *sig = sign ? sigs_for(p, n, rs->type) : NULL;
+	return sig == NULL || bw_rnd_rrset(p->rnd, sec, owner, sig, ttl, NULL);
+}
+
+static uint16_t denial_type(const struct packer *p)
+{
+	return p->ds.nsec3 ? BW_TYPE_NSEC3 : BW_TYPE_NSEC;
+}
+
+/* The NSEC or NSEC3 of a node and its RRSIG, in authority. */
+static bool put_denial(struct packer *p, size_t node)
+{
+	const struct bw_zone_node *n = &p->z->nodes[node];
+	const struct bw_zone_rrset *rs = bw_zone_rrset(n, denial_type(p));
+
+	return rs != NULL && put_signed(p, BW_SEC_NS, n, n->name, rs, rs->ttl, true);
+}
+
+/* Greatest NSEC owner at or before \a lname in canonical order. */
+static size_t nsec_cover(const struct packer *p, const uint8_t *lname)
+{
+	size_t lo = 0, hi = p->ds.nowner;
+
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (bw_name_cmp(p->z->nodes[p->ds.owner[mid]].name, lname) <= 0)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return p->ds.owner[lo];
+}
+
+/* The NSEC3 whose hash is the greatest at or before \a h (wrapping);
+ * \a exact tells whether it matches. */
+static size_t n3_cover(const struct packer *p, const uint8_t h[20], bool *exact)
+{
+	size_t lo = 0, hi = p->ds.nn3;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (memcmp(p->ds.n3[mid].hash, h, 20) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	size_t at = lo == 0 ? p->ds.nn3 - 1 : lo - 1;
+	*exact = memcmp(p->ds.n3[at].hash, h, 20) == 0;
+	return p->ds.n3[at].node;
+}
+
+static void n3_hash(const struct packer *p, const uint8_t *lname, uint8_t h[20])
+{
+	bw_nsec3_hash(lname, p->ds.salt, p->ds.salt_len, p->ds.iterations, h);
+}
+
+/* NSEC3 closest-provable-encloser proof for a name with no NSEC3 of its
+ * own (an opt-out delegation): the encloser's NSEC3, the next closer's
+ * cover. */
+static int n3_cpe_proof(const struct packer *p, const uint8_t *name,
+                        size_t out[3])
+{
+	uint8_t h[20];
+	const uint8_t *next = name;
+	bool exact;
+
+	for (const uint8_t *a = name + *name + 1; ; a += *a + 1) {
+		n3_hash(p, a, h);
+		size_t match = n3_cover(p, h, &exact);
+		if (exact) {
+			n3_hash(p, next, h);
+			out[0] = match;
+			out[1] = n3_cover(p, h, &exact);
+			return 2;
+		}
+		if (*a == 0 || bw_name_equal(a, p->z->apex))
+			return 0;
+		next = a;
+	}
+}
+
+/* What proves that node i has no RRset of the type asked (NODATA), or at
+ * a cut that there is no DS. */
+static int proof_nodes(const struct packer *p, size_t i, size_t out[3])
+{
+	const struct bw_zone_node *n = &p->z->nodes[i];
+	uint8_t h[20];
+	bool exact;
+
+	if (!p->ds.nsec3) {
+		out[0] = bw_zone_rrset(n, BW_TYPE_NSEC) ? i : nsec_cover(p, n->name);
+		return 1;
+	}
+	n3_hash(p, n->name, h);
+	out[0] = n3_cover(p, h, &exact);
+	return exact ? 1 : n3_cpe_proof(p, n->name, out);
+}
+
+/* What proves that no wildcard exists below node i as closest encloser. */
+static int wild_nodes(const struct packer *p, size_t i, size_t out[3])
+{
+	const struct bw_zone_node *n = &p->z->nodes[i];
+	uint8_t wname[BW_NAME_MAXLEN + 2] = { 1, '*' };
+	uint8_t h[20];
+	bool exact;
+
+	if (n->name_len + 2 > BW_NAME_MAXLEN)
+		return 0;
+	memcpy(wname + 2, n->name, n->name_len);
+	if (!p->ds.nsec3) {
+		out[0] = nsec_cover(p, wname);
+		return 1;
+	}
+	n3_hash(p, wname, h);
+	out[0] = n3_cover(p, h, &exact);
+	return 1;
+}
+
+/* The DO=1 blob of one type at one node. */
+static int render_do_type(struct packer *p, size_t i, const struct bw_zone_rrset *rs)
+{
+	const struct bw_zone_node *n = &p->z->nodes[i];
+	bool referral = (n->flags & BW_ZN_DELEG) && rs->type == BW_TYPE_NS;
+	bool sign = !referral && !(n->flags & BW_ZN_GLUE);
+
+	if (rs->type == BW_TYPE_RRSIG)
+		return render_type(p, n, rs);
+	bw_rnd_begin(p->rnd, n->name, referral ? 0 : BW_TB_AA);
+	bool ok = put_signed(p, referral ? BW_SEC_NS : BW_SEC_AN, n, n->name, rs,
+	                     rs->ttl, sign);
+	if (ok && referral) {
+		/* The DS and its RRSIG, or the proof that there is none. */
+		const struct bw_zone_rrset *ds = bw_zone_rrset(n, BW_TYPE_DS);
+		size_t proof[3];
+		int k = ds ? 0 : proof_nodes(p, i, proof);
+		if (ds != NULL)
+			ok = put_signed(p, BW_SEC_NS, n, n->name, ds, ds->ttl, true);
+		for (int j = 0; j < k && ok; j++)
+			ok = put_denial(p, proof[j]);
+	}
+	if (!ok) {
+		bw_diag_report(p->d, BW_DIAG_ERROR, rs->file, rs->line,
+		               "signed RRset is too large to be sent in one message");
+		return BW_EZONE;
+	}
+	if (is_glue_target(rs->type))
+		add_additional(p, rs, referral ? n->name : NULL, !referral);
+	return 0;
+}
+
+static void buf_align4(struct buf *b)
+{
+	while (b->len & 3)
+		b->len++;
+}
+
+/* Writes a proof (a list of denial blobs, without repeats) to the common
+ * area; returns its offset, 0 for an empty one. */
+static int put_proof(struct packer *p, const size_t *nodes, int k, uint32_t *at)
+{
+	uint32_t blobs[3];
+	uint32_t count = 0;
+
+	*at = 0;
+	for (int j = 0; j < k; j++) {
+		uint32_t b = p->ds.denial_blob[nodes[j]];
+		bool dup = false;
+		for (uint32_t m = 0; m < count; m++)
+			dup |= blobs[m] == b;
+		if (b != 0 && !dup)
+			blobs[count++] = b;
+	}
+	if (count == 0)
+		return 0;
+	buf_align4(&p->common);
+	int ret = buf_reserve(&p->common, 4 + 4 * count);
+	if (ret != 0)
+		return ret;
+	*at = (uint32_t)p->common.len;
+	memcpy(p->common.data + p->common.len, &count, 4);
+	memcpy(p->common.data + p->common.len + 4, blobs, 4 * count);
+	p->common.len += 4 + 4 * count;
+	return 0;
+}
+
+static int append_blob(struct buf *b, const struct bw_rnd *r, uint32_t *at);
+
+static int cmp_n3(const void *a, const void *b)
+{
+	return memcmp(((const struct n3_entry *)a)->hash,
+	              ((const struct n3_entry *)b)->hash, 20);
+}
+
+/* Signed when the apex has RRSIGs and an NSEC or NSEC3PARAM. */
+static void ds_detect(struct packer *p)
+{
+	const struct bw_zone_node *apex = &p->z->nodes[0];
+	const struct bw_zone_rrset *param = bw_zone_rrset(apex, BW_TYPE_NSEC3PARAM);
+
+	p->ds.on = bw_zone_rrset(apex, BW_TYPE_RRSIG) != NULL &&
+	           (param != NULL || bw_zone_rrset(apex, BW_TYPE_NSEC) != NULL);
+	if (!p->ds.on || param == NULL || param->rd[0].len < 5)
+		return;
+	const uint8_t *rd = param->rd[0].data;
+	p->ds.nsec3 = true;
+	p->ds.alg = rd[0];
+	p->ds.iterations = bw_get16(rd + 2);
+	p->ds.salt_len = rd[4];
+	if (5u + rd[4] <= param->rd[0].len)
+		memcpy(p->ds.salt, rd + 5, rd[4]);
+}
+
+/* The denial chain: NSEC owners in canonical order, or NSEC3 owners by
+ * hash (decoded from their first label). */
+static int ds_chain(struct packer *p)
+{
+	const struct bw_zone *z = p->z;
+
+	p->ds.owner = calloc(z->nnodes, sizeof(*p->ds.owner));
+	p->ds.n3 = calloc(z->nnodes, sizeof(*p->ds.n3));
+	p->ds.denial_blob = calloc(z->nnodes, sizeof(uint32_t));
+	p->ds.proof = calloc(z->nnodes, sizeof(uint32_t));
+	p->ds.wild_proof = calloc(z->nnodes, sizeof(uint32_t));
+	p->ds.sigrd = calloc(65536, sizeof(*p->ds.sigrd));
+	if (!p->ds.owner || !p->ds.n3 || !p->ds.denial_blob || !p->ds.proof ||
+	    !p->ds.wild_proof || !p->ds.sigrd)
+		return BW_ENOMEM;
+	for (size_t i = 0; i < z->nnodes; i++) {
+		const struct bw_zone_node *n = &z->nodes[i];
+		if (!p->ds.nsec3 && bw_zone_rrset(n, BW_TYPE_NSEC) != NULL)
+			p->ds.owner[p->ds.nowner++] = i;
+		if (p->ds.nsec3 && (n->flags & BW_ZN_NSEC3) &&
+		    bw_base32hex_decode((const char *)n->name + 1, n->name[0],
+		                        p->ds.n3[p->ds.nn3].hash, 20) == 20)
+			p->ds.n3[p->ds.nn3++].node = i;
+	}
+	qsort(p->ds.n3, p->ds.nn3, sizeof(*p->ds.n3), cmp_n3);
+	if ((p->ds.nsec3 ? p->ds.nn3 : p->ds.nowner) == 0) {
+		bw_diag_report(p->d, BW_DIAG_ERROR, NULL, 0,
+		               "the zone is signed but has no %s chain",
+		               p->ds.nsec3 ? "NSEC3" : "NSEC");
+		return BW_EZONE;
+	}
+	return 0;
+}
+
+/* Renders one denial blob per NSEC/NSEC3 owner into the common area. */
+static int ds_denial_blobs(struct packer *p)
+{
+	const struct bw_zone *z = p->z;
+
+	for (size_t i = 0; i < z->nnodes; i++) {
+		if (bw_zone_rrset(&z->nodes[i], denial_type(p)) == NULL)
+			continue;
+		bw_rnd_begin(p->rnd, z->apex, BW_TB_AA);
+		if (!put_denial(p, i))
+			return BW_EZONE;
+		int ret = append_blob(&p->common, p->rnd, &p->ds.denial_blob[i]);
+		if (ret != 0)
+			return ret;
+	}
+	return 0;
+}
+
+/* NODATA and no-wildcard proofs of every node of the name tree. */
+static int ds_proofs(struct packer *p)
+{
+	for (size_t i = 0; i < p->z->nnodes; i++) {
+		size_t nodes[3];
+		if (skipped(p, i) || (p->z->nodes[i].flags & BW_ZN_GLUE))
+			continue;
+		int ret = put_proof(p, nodes, proof_nodes(p, i, nodes), &p->ds.proof[i]);
+		if (ret == 0)
+			ret = put_proof(p, nodes, wild_nodes(p, i, nodes),
+			                &p->ds.wild_proof[i]);
+		if (ret != 0)
+			return ret;
+	}
+	return 0;
+}
+
+/* The sorted index the engine searches for covering records. */
+static int ds_index(struct packer *p)
+{
+	size_t n = p->ds.nsec3 ? p->ds.nn3 : p->ds.nowner;
+	size_t entry = p->ds.nsec3 ? sizeof(struct bw_tbl_nsec3) : sizeof(struct bw_tbl_nsec);
+	uint32_t *names = calloc(n + 1, sizeof(*names));
+
+	if (names == NULL)
+		return BW_ENOMEM;
+	/* NSEC owners' names first, then the index that points at them. */
+	for (size_t j = 0; j < n && !p->ds.nsec3; j++) {
+		const struct bw_zone_node *o = &p->z->nodes[p->ds.owner[j]];
+		if (buf_reserve(&p->common, o->name_len) != 0)
+			break;
+		names[j] = (uint32_t)p->common.len;
+		memcpy(p->common.data + p->common.len, o->name, o->name_len);
+		p->common.len += o->name_len;
+	}
+	buf_align4(&p->common);
+	int ret = buf_reserve(&p->common, n * entry);
+	if (ret == 0) {
+		p->index_at = (uint32_t)p->common.len;
+		for (size_t j = 0; j < n; j++) {
+			uint8_t *e = p->common.data + p->common.len + j * entry;
+			if (p->ds.nsec3) {
+				struct bw_tbl_nsec3 x = { .blob = p->ds.denial_blob[p->ds.n3[j].node] };
+				memcpy(x.hash, p->ds.n3[j].hash, 20);
+				memcpy(e, &x, sizeof(x));
+			} else {
+				struct bw_tbl_nsec x = { names[j], p->ds.denial_blob[p->ds.owner[j]] };
+				memcpy(e, &x, sizeof(x));
+			}
+		}
+		p->common.len += n * entry;
+	}
+	free(names);
+	return ret;
+}
+
+static int ds_negative(struct packer *p)
+{
+	const struct bw_zone *z = p->z;
+	const struct bw_zone_rrset *soa = bw_zone_rrset(&z->nodes[0], BW_TYPE_SOA);
+	uint32_t ttl = z->soa_ttl < z->soa_minimum ? z->soa_ttl : z->soa_minimum;
+
+	bw_rnd_begin(p->rnd, z->nodes[0].name, BW_TB_AA);
+	if (soa == NULL || !put_signed(p, BW_SEC_NS, &z->nodes[0], z->nodes[0].name,
+	                               soa, ttl, true))
+		return BW_EZONE;
+	return append_blob(&p->common, p->rnd, &p->neg_do_at);
+}
+
+/* Everything zone-wide that a signed table adds. */
+static int ds_prepare(struct packer *p)
+{
+	int ret = ds_chain(p);
+	if (ret == 0)
+		ret = ds_negative(p);
+	if (ret == 0)
+		ret = ds_denial_blobs(p);
+	if (ret == 0)
+		ret = ds_proofs(p);
+	if (ret == 0)
+		ret = ds_index(p);
+	return ret;
+}
+
+
 
 static int append_blob(struct buf *b, const struct bw_rnd *r, uint32_t *at)
 {
@@ -227,10 +652,19 @@ static void write_types(const struct packer *p, uint8_t *file,
 		const struct bw_zone_node *zn = &z->nodes[i];
 		uint8_t *base = file + shard_base[shard_of(p, p->hash[i])];
 		struct bw_tbl_node *tn = (struct bw_tbl_node *)(void *)(base + p->node_off[i]);
+		if (skipped(p, i))
+			continue;
 		for (uint16_t t = 0; t < zn->nrrsets; t++) {
 			tn->types[t].type = zn->rrsets[t].type;
 			tn->types[t].blob = p->blob_off[p->first_blob[i] + t];
 		}
+		if (!p->ds.on)
+			continue;
+		struct bw_tbl_signed *sg = (struct bw_tbl_signed *)(void *)&tn->types[zn->nrrsets];
+		sg->denial = p->ds.proof[i];
+		sg->wild_denial = p->ds.wild_proof[i];
+		for (uint16_t t = 0; t < zn->nrrsets; t++)
+			sg->do_blob[t] = p->do_off[p->first_blob[i] + t];
 	}
 }
 
@@ -245,10 +679,12 @@ static void pack_nodes(struct packer *p, uint8_t *file, const uint64_t *shard_ba
 		uint8_t *base = file + shard_base[s];
 		struct bw_tbl_node *tn = (struct bw_tbl_node *)(void *)(base + p->node_off[i]);
 
+		if (skipped(p, i))
+			continue;
 		tn->name_len = zn->name_len;
 		tn->labels = zn->labels;
 		tn->cut_labels = zn->cut_labels;
-		tn->flags = (uint16_t)zn->flags;
+		tn->flags = (uint16_t)((zn->flags & 0xff) | (p->ds.on ? BW_TN_SIGNED : 0));
 		tn->ntypes = zn->nrrsets;
 		memcpy((uint8_t *)bw_tbl_node_name(tn), zn->name, zn->name_len);
 
@@ -274,6 +710,8 @@ static int render_blobs(struct packer *p)
 	for (size_t i = 0; i < z->nnodes; i++) {
 		const struct bw_zone_node *zn = &z->nodes[i];
 		struct shard *sh = &p->shards[shard_of(p, p->hash[i])];
+		if (skipped(p, i))
+			continue;
 		for (uint16_t t = 0; t < zn->nrrsets; t++) {
 			uint32_t at;
 			int ret = render_type(p, zn, &zn->rrsets[t]);
@@ -282,6 +720,14 @@ static int render_blobs(struct packer *p)
 			if (ret != 0)
 				return ret;
 			p->blob_off[p->first_blob[i] + t] = sh->blobs_off + at;
+			if (!p->ds.on)
+				continue;
+			ret = render_do_type(p, i, &zn->rrsets[t]);
+			if (ret == 0)
+				ret = append_blob(&sh->blobs, p->rnd, &at);
+			if (ret != 0)
+				return ret;
+			p->do_off[p->first_blob[i] + t] = sh->blobs_off + at;
 		}
 	}
 	return 0;
@@ -313,7 +759,7 @@ static void fill_header(const struct packer *p, uint8_t *file, size_t len,
 	h->file_size = len;
 	h->header_size = BW_TBL_HDR_SIZE;
 	h->serial = z->serial;
-	h->nnodes = (uint32_t)z->nnodes;
+	h->nnodes = (uint32_t)p->nincluded;
 	h->shard_bits = p->shard_bits;
 	h->shard_dir = dir;
 	h->neg_blob = neg;
@@ -321,6 +767,18 @@ static void fill_header(const struct packer *p, uint8_t *file, size_t len,
 	h->apex_labels = z->apex_labels;
 	memcpy(h->apex, z->apex, z->apex_len);
 	bw_name_lower(h->apex);
+	h->common = neg - p->neg_at;
+	h->common_size = p->common.len;
+	if (p->ds.on) {
+		h->flags = BW_TBL_F_SIGNED | (p->ds.nsec3 ? BW_TBL_F_NSEC3 : BW_TBL_F_NSEC);
+		h->neg_do = p->neg_do_at;
+		h->denial_index = p->index_at;
+		h->denial_count = (uint32_t)(p->ds.nsec3 ? p->ds.nn3 : p->ds.nowner);
+		h->nsec3_alg = p->ds.alg;
+		h->nsec3_iterations = p->ds.iterations;
+		h->nsec3_salt_len = p->ds.salt_len;
+		memcpy(h->nsec3_salt, p->ds.salt, p->ds.salt_len);
+	}
 	h->checksum = bw_tbl_checksum(file, len);
 }
 
@@ -383,7 +841,15 @@ static void packer_free(struct packer *p)
 	free(p->node_off);
 	free(p->first_blob);
 	free(p->blob_off);
+	free(p->do_off);
 	free(p->rnd);
+	free(p->common.data);
+	free(p->ds.owner);
+	free(p->ds.n3);
+	free(p->ds.denial_blob);
+	free(p->ds.proof);
+	free(p->ds.wild_proof);
+	free(p->ds.sigrd);
 	p->shards = NULL;
 }
 
@@ -404,9 +870,10 @@ static int packer_init(struct packer *p, const struct bw_zone *z,
 	p->node_off = calloc(z->nnodes, sizeof(*p->node_off));
 	p->first_blob = calloc(z->nnodes, sizeof(*p->first_blob));
 	p->blob_off = calloc(nrrsets + 1, sizeof(*p->blob_off));
+	p->do_off = calloc(nrrsets + 1, sizeof(*p->do_off));
 	p->rnd = malloc(sizeof(*p->rnd));
 	if (!p->shards || !p->hash || !p->node_off || !p->first_blob ||
-	    !p->blob_off || !p->rnd)
+	    !p->blob_off || !p->do_off || !p->rnd)
 		return BW_ENOMEM;
 	for (size_t i = 0, k = 0; i < z->nnodes; i++) {
 		p->first_blob[i] = k;
@@ -419,21 +886,22 @@ int bw_pack_zone(const struct bw_zone *z, struct bw_diag *d, uint8_t **out,
                  size_t *len)
 {
 	struct packer *p = calloc(1, sizeof(*p));
-	struct buf zb = { 0 };
-	uint32_t neg_at = 0;
 
 	if (p == NULL)
 		return BW_ENOMEM;
 	int ret = z->nnodes > 0 ? packer_init(p, z, d) : BW_EZONE;
 	if (ret == 0) {
+		ds_detect(p);
 		layout(p);
-		ret = render_negative(p, &zb, &neg_at);
+		/* The negative blob first: common offset 0 means "none". */
+		ret = render_negative(p, &p->common, &p->neg_at);
 	}
+	if (ret == 0 && p->ds.on)
+		ret = ds_prepare(p);
 	if (ret == 0)
 		ret = render_blobs(p);
 	if (ret == 0)
-		ret = assemble(p, &zb, neg_at, out, len);
-	free(zb.data);
+		ret = assemble(p, &p->common, p->neg_at, out, len);
 	packer_free(p);
 	free(p);
 	return ret;

@@ -611,6 +611,9 @@ static void fin_check_node(struct fin *f, struct bw_zone_node *n)
 	}
 	if (bw_zone_rrset(n, BW_TYPE_CNAME) != NULL)
 		n->flags |= BW_ZN_CNAME;
+	/* NSEC3 records live in their own hashed tree (RFC 5155 §7.2). */
+	if (bw_zone_rrset(n, BW_TYPE_NSEC3) != NULL)
+		n->flags |= BW_ZN_NSEC3;
 }
 
 static struct bw_zone_node *node_push(struct bw_zone *z)

@@ -39,6 +39,7 @@ enum bw_zone_node_flags {
 	BW_ZN_HAS_WILDCARD = 1u << 5, /*!< "*.<this name>" exists. */
 	BW_ZN_CNAME = 1u << 6,
 	BW_ZN_DNAME = 1u << 7,
+	BW_ZN_NSEC3 = 1u << 8,     /*!< Owner of an NSEC3 (hashed name). */
 };
 
 struct bw_zone_node {

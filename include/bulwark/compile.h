@@ -22,6 +22,7 @@ struct bw_compile_opts {
 	unsigned include_depth;  /*!< $INCLUDE nesting limit; 0: default 8. */
 	struct bw_compile_stats *stats;  /*!< Filled when not NULL. */
 	bool check_only;         /*!< Parse and check; build no table. */
+	bool presigned;          /*!< Keep the input's RRSIG/NSEC/NSEC3. */
 };
 
 /*!

@@ -19,7 +19,7 @@
 #define BW_TBL_MAGIC      "BWZTABLE"
 #define BW_TBL_VERSION    1
 #define BW_TBL_ENDIAN     0x01020304u  /*!< As written by the host. */
-#define BW_TBL_HDR_SIZE   512
+#define BW_TBL_HDR_SIZE   1024
 #define BW_TBL_ALIGN      8            /*!< Shards and nodes. */
 
 /* Header flags. */
@@ -47,8 +47,39 @@ struct bw_tbl_header {
 	uint8_t apex_labels;
 	uint8_t pad[6];
 	uint8_t apex[256];        /*!< Lowercase wire name. */
-	uint64_t reserved[16];    /*!< DNSSEC (NSEC3 parameters, sorted
-	                               index) and update generations. */
+	/* Signed zones (flags SIGNED). Offsets below are relative to
+	 * \a common, the zone-wide blob area (the negative blob is there). */
+	uint64_t common;          /*!< File offset of the common area. */
+	uint64_t common_size;
+	uint32_t neg_do;          /*!< SOA and its RRSIG, in authority. */
+	uint32_t denial_index;    /*!< Sorted bw_tbl_nsec or bw_tbl_nsec3. */
+	uint32_t denial_count;
+	uint16_t nsec3_iterations;
+	uint8_t nsec3_alg;
+	uint8_t nsec3_salt_len;
+	uint8_t nsec3_salt[256];
+	uint64_t reserved[8];     /*!< Update generations. */
+};
+
+_Static_assert(sizeof(struct bw_tbl_header) <= BW_TBL_HDR_SIZE,
+               "the header outgrew its slot");
+
+/*! NSEC index entry, in canonical order of the owners. */
+struct bw_tbl_nsec {
+	uint32_t name;            /*!< Common offset of the lowercase owner. */
+	uint32_t blob;            /*!< NSEC and its RRSIG, authority form. */
+};
+
+/*! NSEC3 index entry, in order of the hashes. */
+struct bw_tbl_nsec3 {
+	uint8_t hash[20];
+	uint32_t blob;            /*!< NSEC3 and its RRSIG, authority form. */
+};
+
+/*! A list of denial blobs (common offsets) that prove one thing. */
+struct bw_tbl_proof {
+	uint32_t count;
+	uint32_t blob[];
 };
 
 /*! One shard: a self-contained hash table with its nodes and blobs. */
@@ -78,6 +109,7 @@ struct bw_tbl_bucket {
 #define BW_TN_HAS_WILDCARD 0x20u
 #define BW_TN_CNAME        0x40u
 #define BW_TN_DNAME        0x80u
+#define BW_TN_SIGNED       0x100u  /*!< Has a bw_tbl_signed part. */
 
 /*! Type entry of a node: the blob that answers this type. */
 struct bw_tbl_type {
@@ -86,7 +118,19 @@ struct bw_tbl_type {
 	uint32_t blob;            /*!< Shard offset of the blob. */
 };
 
-/*! A name; followed by types[ntypes] and then the lowercase wire name. */
+/*!
+ * DNSSEC part of a node of a signed table: the DO=1 blob of each type (in
+ * the order of types[]), then two proofs (common offsets of
+ * bw_tbl_proof, 0: none).
+ */
+struct bw_tbl_signed {
+	uint32_t denial;          /*!< NODATA at this name (and no DS at a cut). */
+	uint32_t wild_denial;     /*!< No wildcard below this closest encloser. */
+	uint32_t do_blob[];
+};
+
+/*! A name; followed by types[ntypes], for signed nodes a bw_tbl_signed
+ * part, and then the lowercase wire name. */
 struct bw_tbl_node {
 	uint8_t name_len;
 	uint8_t labels;
@@ -159,15 +203,27 @@ static inline size_t bw_tbl_blob_size(const struct bw_tbl_blob *b)
 	       b->nrel * sizeof(struct bw_tbl_rel);
 }
 
+static inline size_t bw_tbl_signed_size(uint16_t flags, uint16_t ntypes)
+{
+	return (flags & BW_TN_SIGNED) ?
+	       sizeof(struct bw_tbl_signed) + ntypes * sizeof(uint32_t) : 0;
+}
+
+static inline const struct bw_tbl_signed *bw_tbl_node_signed(const struct bw_tbl_node *n)
+{
+	return (const struct bw_tbl_signed *)(const void *)&n->types[n->ntypes];
+}
+
 static inline const uint8_t *bw_tbl_node_name(const struct bw_tbl_node *n)
 {
-	return (const uint8_t *)&n->types[n->ntypes];
+	return (const uint8_t *)&n->types[n->ntypes] +
+	       bw_tbl_signed_size(n->flags, n->ntypes);
 }
 
 static inline size_t bw_tbl_node_size(const struct bw_tbl_node *n)
 {
 	size_t sz = sizeof(*n) + n->ntypes * sizeof(struct bw_tbl_type) +
-	            n->name_len;
+	            bw_tbl_signed_size(n->flags, n->ntypes) + n->name_len;
 	return (sz + BW_TBL_ALIGN - 1) & ~(size_t)(BW_TBL_ALIGN - 1);
 }
 

@@ -325,4 +325,46 @@ void bw_rdata_canonicalize(uint16_t type, uint8_t *rdata, size_t len);
  */
 int bw_rdata_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
 
+/* ---- Base32hex (RFC 4648 §7) and NSEC type bitmaps. ---- */
+
+/*! Characters of \a n octets in unpadded base32hex. */
+#define BW_BASE32HEX_LEN(n) (((n) * 8 + 4) / 5)
+
+/*!
+ * \brief Encodes \a len octets as lowercase base32hex without padding, as
+ *        NSEC3 owner labels are written; \a out gets a NUL after the text.
+ * \return Text length (BW_BASE32HEX_LEN(len)), or BW_ENOSPC when \a cap
+ *         does not hold it and the NUL.
+ */
+int bw_base32hex_encode(const uint8_t *in, size_t len, char *out, size_t cap);
+
+/*!
+ * \brief Decodes unpadded base32hex, either case.
+ * \return Octets written, BW_ESYNTAX for a bad digit or non-zero
+ *         trailing bits, or BW_ENOSPC.
+ */
+int bw_base32hex_decode(const char *in, size_t len, uint8_t *out, size_t cap);
+
+/*! A type bitmap (RFC 4034 §4.1.2) being built: 256 windows. */
+struct bw_bitmap {
+	uint8_t used[256];        /*!< Octets used per window, 0: none. */
+	uint8_t bits[256][32];
+	unsigned top;             /*!< Highest window used + 1. */
+};
+
+/*! \brief Empties \a bm. */
+void bw_bitmap_init(struct bw_bitmap *bm);
+
+/*! \brief Adds \a type to \a bm. */
+void bw_bitmap_add(struct bw_bitmap *bm, uint16_t type);
+
+/*! \brief Wire length of \a bm (0 when empty). */
+size_t bw_bitmap_len(const struct bw_bitmap *bm);
+
+/*!
+ * \brief Writes \a bm in wire form, windows in increasing order.
+ * \return Octets written, or BW_ENOSPC.
+ */
+int bw_bitmap_write(const struct bw_bitmap *bm, uint8_t *out, size_t cap);
+
 #endif /* BULWARK_WIRE_H */

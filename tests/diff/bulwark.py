@@ -1,8 +1,9 @@
 """Start bulwarkd for the differential tests, the same way as a reference server.
 
 The zone is compiled with bulwark-compile from the build directory into a
-table in the server's temporary directory; bulwarkd serves it with the
-portable socket dataplane and one worker on 127.0.0.1.
+table in the server's temporary directory (with --presigned for a zone
+signed elsewhere: its RRSIG, NSEC and NSEC3 records are kept); bulwarkd
+serves it with the portable socket dataplane and one worker on 127.0.0.1.
 """
 
 import os
@@ -17,9 +18,10 @@ class Bulwark(Server):
 	name = "bulwark"
 	start_timeout = 60.0
 
-	def __init__(self, zonefile, origin, build_dir, keep=False):
+	def __init__(self, zonefile, origin, build_dir, keep=False, presigned=False):
 		super().__init__(zonefile, origin, keep)
 		self.build_dir = os.path.abspath(build_dir)
+		self.presigned = presigned
 		self.table = None
 
 	def program(self, *parts):
@@ -34,6 +36,8 @@ class Bulwark(Server):
 		table = self.path("zone.bwz")
 		argv = [self.program("zonecomp", "cli", "bulwark-compile"),
 			self.zonefile, "-o", table, "-z", self.origin]
+		if self.presigned:
+			argv.append("--presigned")
 		done = subprocess.run(argv, capture_output=True, text=True)
 		if done.returncode != 0:
 			raise RuntimeError("bulwark-compile failed (%d):\n%s%s" %

@@ -9,7 +9,9 @@ DO) goes to two servers, A and B. Both replies are parsed and compared:
   configuration choice of each server and is only reported when it differs
   in presence);
 - answer and authority: RRsets with their TTLs, RR by RR, order-insensitive,
-  owner names and names inside RDATA case-insensitive (RFC 4343);
+  owner names and names inside RDATA case-insensitive (RFC 4343); RRSIGs
+  are RRsets of their own, keyed by owner and covered type (RFC 4034 3),
+  compared like the others in whichever section they are, TTLs included;
 - additional: by the policy given: exact (like the other sections), ignore,
   subset (A's RRsets are a subset of B's: A may leave out, never add),
   superset (the reverse).
@@ -31,7 +33,11 @@ only the invariants are checked.
 
 Every accepted difference is a Rule in ACCEPTED below: a name, a
 justification and a predicate over one difference item. An item no rule
-explains is a mismatch.
+explains is a mismatch. An RRSIG RRset that one reply has and the other
+lacks is explained by the rule that explains the RRset it covers, when
+that RRset is missing from the same reply too (a signature goes with its
+RRset, RFC 4035 3.1.1); a rule never covers an RRSIG on its own account
+unless it says so.
 """
 
 import collections
@@ -108,8 +114,7 @@ class Item:
 	def kind_of(self):
 		"""A short class of the difference, for counting in the report."""
 		if self.what == "section":
-			return "%s %s %s" % (self.field, dns.rdatatype.to_text(self.key[1] & 0xFFFF),
-				self.kind)
+			return "%s %s %s" % (self.field, type_text(self.key[1]), self.kind)
 		if self.what == "invariant":
 			return "invariant %s" % self.field
 		return "%s %s" % (self.what, self.field)
@@ -117,7 +122,7 @@ class Item:
 	def describe(self):
 		if self.what == "section":
 			owner, rdtype, _ = self.key
-			head = "%s %s %s: " % (self.field, owner, dns.rdatatype.to_text(rdtype))
+			head = "%s %s %s: " % (self.field, owner, type_text(rdtype))
 			if self.kind == "only_a":
 				return head + "only in A:\n    A: " + self.a.replace("\n", "\n    A: ")
 			if self.kind == "only_b":
@@ -128,6 +133,27 @@ class Item:
 			return "invariant %s broken by %s: %s" % (self.field, self.kind.upper(),
 				self.a or self.b)
 		return "%s %s: A=%s B=%s" % (self.what, self.field, self.a, self.b)
+
+
+RRSIG_KEY = dns.rdatatype.RRSIG << 16
+
+
+def rrsig_key_type(covered):
+	"""The section key type of the RRSIG RRset that covers COVERED."""
+	return RRSIG_KEY | covered
+
+
+def covered_type(rdtype):
+	"""The type an RRSIG section key type covers, None for other types."""
+	return rdtype & 0xFFFF if rdtype >> 16 == dns.rdatatype.RRSIG else None
+
+
+def type_text(rdtype):
+	"""A section key type as text: A, NSEC, RRSIG(NSEC) ..."""
+	covered = covered_type(rdtype)
+	if covered is not None:
+		return "RRSIG(%s)" % dns.rdatatype.to_text(covered)
+	return dns.rdatatype.to_text(rdtype)
 
 
 class Reply:
@@ -154,9 +180,9 @@ class Reply:
 		out = collections.defaultdict(list)
 		for rr in rrs:
 			rdtype = rr.rdtype
-			if rdtype == dns.rdatatype.RRSIG:
+			if rdtype == dns.rdatatype.RRSIG and len(rr.rdata) >= 2:
 				# RRSIGs form one RRset per covered type (RFC 4034 3)
-				rdtype = (rdtype << 16) | struct.unpack("!H", rr.rdata[:2])[0]
+				rdtype = rrsig_key_type(struct.unpack("!H", rr.rdata[:2])[0])
 			out[(rr.owner(), rdtype, rr.rdclass)].append((rr.rdata, rr.ttl, rr))
 		return {key: sorted(rrs, key=lambda e: e[:2]) for key, rrs in out.items()}
 
@@ -223,6 +249,27 @@ class ZoneData:
 			return []
 		return [rds for rds in node.rdatasets
 			if rds.rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA)]
+
+	def signatures(self, name, covered):
+		"""The RRSIG rdataset covering COVERED at NAME, or None."""
+		node = self.nodes.get(name.canonicalize())
+		if node is None:
+			return None
+		return node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.RRSIG, covered)
+
+	def types_at(self, name):
+		"""The types the zone holds at NAME (empty: no node there)."""
+		node = self.nodes.get(name.canonicalize())
+		return {rds.rdtype for rds in node.rdatasets} if node is not None else set()
+
+	def below_nsec3_owner(self, name):
+		"""True when an ancestor of NAME holds NSEC3 records (a hashed owner)."""
+		name = name.canonicalize()
+		while len(name) > len(self.origin) + 1:
+			name = name.parent()
+			if dns.rdatatype.NSEC3 in self.types_at(name):
+				return True
+		return False
 
 
 def min_rrset_size(rdataset):
@@ -365,6 +412,9 @@ def _overflows(ctx, reply, item):
 	name = dns.name.from_text(item.key[0])
 	size = sum(min_rrset_size(rds) for rds in ctx.zone.addresses(name)
 		if rds.rdtype == item.key[1])
+	sigs = ctx.zone.signatures(name, item.key[1]) if ctx.query.do else None
+	if sigs is not None:
+		size += min_rrset_size(sigs)
 	return len(reply.wire) + size > ctx.limit()
 
 
@@ -409,12 +459,115 @@ def _additional_full(ctx, item):
 		not lacking.has_flag(dns.flags.TC)
 
 
+def _tc_glue_fits(ctx, item):
+	"""The reference truncates a referral whose in-domain glue did not fit
+	its reply; bulwark's smaller reply holds all of that glue."""
+	if item.what != "header" or item.field != "TC" or \
+			"bulwark" not in (ctx.a_name, ctx.b_name) or ctx.zone is None:
+		return False
+	bw, other = ctx.reply_of("bulwark"), ctx.other("bulwark")
+	if bw.has_flag(dns.flags.TC) or not other.has_flag(dns.flags.TC) or \
+			not _is_referral(bw):
+		return False
+	cuts = [dns.name.from_text(key[0]) for key in bw.sections["authority"]
+		if key[1] == dns.rdatatype.NS]
+	have = {key[:2] for key in bw.sections["additional"]}
+	for target in _ns_targets(bw):
+		name = dns.name.from_text(target)
+		if not any(name.is_subdomain(cut) for cut in cuts):
+			continue
+		for rds in ctx.zone.addresses(name):
+			if (target, rds.rdtype) not in have:
+				return False
+	return True
+
+
 def _bulwark_copies_cd(ctx, item):
 	"""bulwark copies CD as RFC 4035 3.1.6 says; NSD 4.6 and Knot DNS 3.2 clear it."""
 	if item.what != "header" or item.field != "CD" or not ctx.query.cd:
 		return False
 	return ctx.reply_of("bulwark").has_flag(dns.flags.CD) and \
 		not ctx.other("bulwark").has_flag(dns.flags.CD)
+
+
+# -- DNSSEC (DO=1) ---------------------------------------------------------------
+
+def _section_rrsig(item, field):
+	return item.what == "section" and item.field == field and \
+		covered_type(item.key[1]) is not None
+
+
+def _rrsig_qtype(ctx, item):
+	"""qtype RRSIG: each answers with a non-empty part of the RRSIGs at the name."""
+	if ctx.query.qtype != dns.rdatatype.RRSIG:
+		return False
+	if item.what == "header" and item.field == "TC":
+		return True
+	if not _section_rrsig(item, "answer") or item.kind not in ("only_a", "only_b"):
+		return False
+	return ctx.ra.rcode() == ctx.rb.rcode() == dns.rcode.NOERROR and \
+		ctx.ra.count("answer") > 0 and ctx.rb.count("answer") > 0
+
+
+def _additional_rrsig(ctx, item):
+	"""An additional RRSIG RRset one reply left out while keeping the RRset."""
+	if not ctx.query.do or not _section_rrsig(item, "additional") or \
+			item.kind not in ("only_a", "only_b"):
+		return False
+	key = (item.key[0], covered_type(item.key[1]), item.key[2])
+	return key in ctx.ra.sections["additional"] and key in ctx.rb.sections["additional"]
+
+
+def _additional_full_do(ctx, item):
+	"""With DO, an address RRset (with its RRSIGs) that did not fit one reply."""
+	if not ctx.query.do or not _is_address_item(item):
+		return False
+	lacking = ctx.reply_of(ctx.lacking(item))
+	targets = _ns_targets(lacking) | _answer_targets(lacking)
+	return item.key[0] in targets and _overflows(ctx, lacking, item)
+
+
+def _nsd_nsec3_owner_exists(ctx, item):
+	"""Below a hashed NSEC3 owner name NSD proves from that name, Knot from the real
+	closest encloser."""
+	if "nsd" not in (ctx.a_name, ctx.b_name) or ctx.zone is None:
+		return False
+	if item.what != "section" or item.field != "authority":
+		return False
+	rdtype = covered_type(item.key[1]) or item.key[1]
+	return rdtype == dns.rdatatype.NSEC3 and ctx.zone.below_nsec3_owner(ctx.query.qname)
+
+
+def _nsd_nsec3_at_wildcard_owner(ctx, item):
+	"""NODATA at a wildcard's own name asked literally: NSD adds NSEC3s of the
+	wildcard NODATA proof besides the matching one."""
+	if ctx.extra_from(item) != "nsd" or ctx.zone is None:
+		return False
+	if item.what != "section" or item.field != "authority":
+		return False
+	rdtype = covered_type(item.key[1]) or item.key[1]
+	qname = ctx.query.qname
+	return rdtype == dns.rdatatype.NSEC3 and qname.labels[:1] == (b"*",) and \
+		bool(ctx.zone.types_at(qname))
+
+
+def _wildcard_expanded(ctx):
+	"""True when the query's name does not exist and a wildcard answered it."""
+	if ctx.zone is None or ctx.zone.types_at(ctx.query.qname):
+		return False
+	qname = ctx.query.qname.to_text().lower()
+	return any(key[0] == qname for key in ctx.ra.sections["answer"]) and \
+		any(key[0] == qname for key in ctx.rb.sections["answer"])
+
+
+def _knot_wildcard_nsec_no_proof(ctx, item):
+	"""qtype NSEC answered from a wildcard: Knot sends no proof that the name is absent."""
+	if ctx.query.qtype != dns.rdatatype.NSEC or ctx.lacking(item) != "knot":
+		return False
+	if item.what != "section" or item.field != "authority":
+		return False
+	rdtype = covered_type(item.key[1]) or item.key[1]
+	return rdtype == dns.rdatatype.NSEC and _wildcard_expanded(ctx)
 
 
 ACCEPTED: List[Rule] = [
@@ -456,6 +609,12 @@ ACCEPTED: List[Rule] = [
 		"referrals are smaller and carry more glue; the record set that one "
 		"side lacks would not have fitted into that side's reply.",
 		_additional_full),
+	Rule("tc-glue-fits",
+		"RFC 9471: a referral whose in-domain glue does not fit is truncated. "
+		"The same glue fits into bulwark's reply (names in rdata compressed "
+		"against every earlier name) where it did not fit into the "
+		"reference's, so bulwark need not set TC.",
+		_tc_glue_fits),
 	Rule("cd-copied",
 		"RFC 4035 3.1.6: a name server MUST copy CD from the query into the "
 		"response. bulwark does; NSD 4.6 and Knot DNS 3.2 answer with CD=0.",
@@ -464,6 +623,41 @@ ACCEPTED: List[Rule] = [
 		"RFC 8482: a server answers ANY with any non-empty subset of the "
 		"RRsets at the name (NSD and Knot DNS each send one, not the same).",
 		_any_subset),
+	Rule("rrsig-qtype-subset",
+		"qtype RRSIG (RFC 4035 3.2.1 leaves it open, RFC 8482 applies the same "
+		"reasoning as for ANY): NSD answers with every RRSIG RRset at the name "
+		"(so it truncates more often), Knot DNS with one of them.",
+		_rrsig_qtype),
+	Rule("additional-rrsig-dropped",
+		"RFC 4035 3.1.1: a server MAY keep an additional RRset and drop its "
+		"RRSIGs when space runs out. NSD adds each additional RRset with its "
+		"RRSIGs; Knot DNS adds all additional RRsets first, then their RRSIGs "
+		"as long as they fit.",
+		_additional_rrsig),
+	Rule("additional-full-do",
+		"With DO=1 an additional RRset takes its RRSIGs along; what does not "
+		"fit is left out (RFC 2181 9, RFC 4035 3.1.1), and NSD (RRset and "
+		"RRSIGs together, A before AAAA) and Knot DNS (all RRsets, then the "
+		"RRSIGs) fill the space in different orders.",
+		_additional_full_do),
+	Rule("nsd-nsec3-owner-exists",
+		"A name below a hashed NSEC3 owner name: RFC 5155 7.2.8 says NSEC3 "
+		"owner names do not exist, so the proof is the closest encloser proof "
+		"from the real closest encloser (Knot DNS). NSD 4.6 takes the hashed "
+		"name as the closest encloser and sends one NSEC3: an NSD defect that "
+		"bulwark must not copy (the rule covers NSD only).",
+		_nsd_nsec3_owner_exists),
+	Rule("nsd-nsec3-at-wildcard-owner",
+		"NODATA for a wildcard's own name (*.x asked literally, NSEC3): the "
+		"matching NSEC3 is the whole proof (RFC 5155 7.2.3, Knot DNS); NSD "
+		"adds NSEC3 records as for a wildcard NODATA (7.2.5). Extra records, "
+		"the proof still validates; bulwark should send Knot's minimal one.",
+		_nsd_nsec3_at_wildcard_owner),
+	Rule("knot-wildcard-nsec-no-proof",
+		"qtype NSEC at a name a wildcard expands to: NSD adds the NSEC proving "
+		"that the name does not exist (RFC 4035 3.1.3.3), Knot DNS 3.2 sends "
+		"the synthesized NSEC without it (the rule covers Knot DNS lacking it).",
+		_knot_wildcard_nsec_no_proof),
 ]
 
 
@@ -576,10 +770,33 @@ def compare_replies(query, query_wire, ra, rb, additional="exact", transport="ud
 
 def explain(ctx, item, rules=None):
 	"""The first accepted difference that covers ITEM, or None."""
-	for rule in ACCEPTED if rules is None else rules:
+	rules = ACCEPTED if rules is None else rules
+	for rule in rules:
 		if rule.applies(ctx, item):
 			return rule
+	covered = _covered_item(ctx, item)
+	if covered is not None:
+		return explain(ctx, covered, rules)
 	return None
+
+
+def _covered_item(ctx, item):
+	"""For an RRSIG RRset only one reply has: the same item for the RRset it
+	covers, when that RRset is also only in that reply; else None."""
+	if item.what != "section" or item.kind not in ("only_a", "only_b"):
+		return None
+	covered = covered_type(item.key[1])
+	if covered is None:
+		return None
+	key = (item.key[0], covered, item.key[2])
+	holder = ctx.ra if item.kind == "only_a" else ctx.rb
+	other = ctx.rb if item.kind == "only_a" else ctx.ra
+	section = item.field
+	if key not in holder.sections[section] or key in other.sections[section]:
+		return None
+	text = _rr_text(holder.sections[section][key])
+	return Item("section", section, item.kind, key,
+		text if item.kind == "only_a" else "", text if item.kind == "only_b" else "")
 
 
 # -- transports ----------------------------------------------------------------

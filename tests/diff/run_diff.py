@@ -7,7 +7,10 @@
         two reference servers against each other (checks the harness)
 
 Queries come from the zone itself (queries.from_zone) or from a dnsperf
-file (--queries). Prints a report; exits 1 when a difference is not one of
+file (--queries). DNSSEC: --sign nsec|nsec3|nsec3-optout signs the zone
+first (signzone.py, fresh keys in a temporary directory) and every server
+serves the signed file; --do sets the DO bit on every query, --do-mix on
+half of them. Prints a report; exits 1 when a difference is not one of
 the accepted differences listed in compare.py, 2 when a server fails.
 """
 
@@ -24,6 +27,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import compare  # noqa: E402
 import queries as querygen  # noqa: E402
 import refserver  # noqa: E402
+import signzone  # noqa: E402
 from bulwark import Bulwark  # noqa: E402
 
 SERVERS = ("bulwark", "nsd", "knot")
@@ -55,6 +59,16 @@ def parse_args(argv):
 	p.add_argument("--no-rules", action="store_true",
 		help="accept no difference at all (lists every raw difference)")
 	p.add_argument("--keep", action="store_true", help="keep the servers' directories")
+	p.add_argument("--sign", choices=signzone.MODES,
+		help="sign the zone with dnssec-signzone first and serve the signed file")
+	do = p.add_mutually_exclusive_group()
+	do.add_argument("--do", dest="do", action="store_const", const="all",
+		default="off", help="DO bit on every query")
+	do.add_argument("--do-mix", dest="do", action="store_const", const="mix",
+		help="DO bit on half of the queries")
+	p.add_argument("--presigned", choices=("auto", "yes", "no"), default="auto",
+		help="bulwark-compile --presigned: auto = when the zone is signed and "
+		"the run is a DNSSEC one (--sign, --do, --do-mix)")
 	args = p.parse_args(argv)
 	args.a = args.a or "bulwark"
 	args.b = args.b or args.ref
@@ -67,16 +81,44 @@ def parse_args(argv):
 	return args
 
 
+def dnssec_run(args):
+	return bool(args.sign) or args.do != "off"
+
+
+def presigned(args):
+	"""Whether bulwark-compile gets --presigned."""
+	if args.presigned != "auto":
+		return args.presigned == "yes"
+	return dnssec_run(args) and signzone.is_signed(args.zone)
+
+
 def make_server(name, args):
 	if name == "bulwark":
-		return Bulwark(args.zone, args.origin, args.build, keep=args.keep)
+		return Bulwark(args.zone, args.origin, args.build, keep=args.keep,
+			presigned=presigned(args))
 	return refserver.REFERENCES[name](args.zone, args.origin, keep=args.keep)
 
 
 def make_queries(args, zone):
 	if args.queries:
-		return querygen.from_dnsperf(args.queries, args.count, args.seed)
-	return querygen.from_zone(zone, args.count, args.seed)
+		return querygen.from_dnsperf(args.queries, args.count, args.seed, args.do)
+	return querygen.from_zone(zone, args.count, args.seed, do=args.do,
+		dnssec=dnssec_run(args))
+
+
+def sign_zone(args, stack):
+	"""With --sign: sign the zone; args.zone becomes the signed file."""
+	if not args.sign:
+		return
+	missing = signzone.missing_tools()
+	if missing:
+		raise RuntimeError("--sign needs %s" % " ".join(missing))
+	signed = signzone.sign(args.zone, args.origin, args.sign)
+	if args.keep:
+		print("signed zone and keys kept in %s" % signed.directory)
+	else:
+		stack.callback(signed.remove)
+	args.zone = signed.path
 
 
 def _run_chunk(job):
@@ -115,11 +157,16 @@ def still_running(servers):
 def main(argv=None):
 	global _ZONE
 	args = parse_args(argv)
-	zone = querygen.load_zone(args.zone, args.origin)
-	_ZONE = compare.ZoneData(zone)
-	query_set = make_queries(args, zone)
 	started = time.monotonic()
 	with contextlib.ExitStack() as stack:
+		try:
+			sign_zone(args, stack)
+		except RuntimeError as err:
+			print("cannot sign the zone: %s" % err, file=sys.stderr)
+			return 2
+		zone = querygen.load_zone(args.zone, args.origin)
+		_ZONE = compare.ZoneData(zone)
+		query_set = make_queries(args, zone)
 		servers = []
 		for name in (args.a, args.b):
 			try:
@@ -127,9 +174,11 @@ def main(argv=None):
 			except RuntimeError as err:
 				print("cannot start %s: %s" % (name, err), file=sys.stderr)
 				return 2
-		print("A=%s on port %d, B=%s on port %d, zone %s, %d queries" % (
+		print("A=%s on port %d, B=%s on port %d, zone %s%s, %d queries%s" % (
 			args.a, servers[0].port, args.b, servers[1].port, args.origin,
-			len(query_set)), flush=True)
+			" signed (%s)" % args.sign if args.sign else "", len(query_set),
+			{"off": "", "all": " all with DO", "mix": " half with DO"}[args.do]),
+			flush=True)
 		outcomes = run_queries(servers, args, query_set)
 		alive = still_running(servers)
 	report = compare.Report(args.a, args.b, args.show)

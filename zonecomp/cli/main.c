@@ -27,6 +27,9 @@ static void usage(FILE *f)
 	        "  -z ORIGIN   zone apex (default: the owner of the first record,\n"
 	        "              which must then be the SOA)\n"
 	        "  --check     parse and check the zone only; write no table\n"
+	        "  --presigned the zone is signed (dnssec-signzone, ldns-signzone,\n"
+	        "              kzonesign): keep its RRSIG, NSEC and NSEC3 and\n"
+	        "              answer DO=1 queries with them\n"
 	        "  --dump      print a table in master-file format, canonical order\n"
 	        "  -h          this help\n");
 }
@@ -101,11 +104,13 @@ static int do_dump(const char *path)
 }
 
 static int do_compile(const char *zonefile, const char *out, const char *origin,
-                      bool check_only)
+                      bool check_only, bool presigned)
 {
 	uint8_t apex[BW_NAME_MAXLEN];
 	struct bw_compile_stats st;
-	struct bw_compile_opts opts = { .stats = &st, .check_only = check_only };
+	struct bw_compile_opts opts = {
+		.stats = &st, .check_only = check_only, .presigned = presigned,
+	};
 	struct bw_diag d = { 0 };
 	uint8_t *table;
 	size_t len;
@@ -160,7 +165,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *out = NULL, *origin = NULL;
-	bool check_only = false;
+	bool check_only = false, presigned = false;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "o:z:k:c:j:h", longopts, NULL)) != -1) {
@@ -179,7 +184,9 @@ int main(int argc, char **argv)
 		case 'k': return unsupported("-k");
 		case 'c': return unsupported("-c");
 		case 'P': return unsupported("--policy");
-		case 'S': return unsupported("--presigned");
+		case 'S':
+			presigned = true;
+			break;
 		case 'j':
 			break;  /* Threads: only signing runs in parallel. */
 		case 'h':
@@ -195,7 +202,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	char *def = out ? NULL : default_out(argv[optind]);
-	int ret = do_compile(argv[optind], out ? out : def, origin, check_only);
+	int ret = do_compile(argv[optind], out ? out : def, origin, check_only,
+	                     presigned);
 	free(def);
 	return ret;
 }

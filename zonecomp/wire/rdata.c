@@ -7,6 +7,7 @@
 #include "wire_impl.h"
 
 #include <arpa/inet.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <strings.h>
@@ -174,6 +175,107 @@ static int b32_value(char c)
 		return c - '0';
 	c = (char)(c | 0x20);
 	return (c >= 'a' && c <= 'v') ? c - 'a' + 10 : -1;
+}
+
+/* ---- Base32hex (RFC 4648 §7, no padding) and type bitmaps. ---- */
+
+static void b32_encode(const uint8_t *in, size_t len, char *out,
+                       const char alphabet[32])
+{
+	uint32_t acc = 0;
+	unsigned bits = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		acc = acc << 8 | in[i];
+		bits += 8;
+		while (bits >= 5) {
+			bits -= 5;
+			*out++ = alphabet[(acc >> bits) & 31];
+		}
+	}
+	if (bits > 0)
+		*out++ = alphabet[(acc << (5 - bits)) & 31];
+	*out = '\0';
+}
+
+int bw_base32hex_encode(const uint8_t *in, size_t len, char *out, size_t cap)
+{
+	static const char lower[] = "0123456789abcdefghijklmnopqrstuv";
+
+	if (len > (SIZE_MAX - 5) / 8 || cap <= BW_BASE32HEX_LEN(len))
+		return BW_ENOSPC;
+	b32_encode(in, len, out, lower);
+	return (int)BW_BASE32HEX_LEN(len);
+}
+
+int bw_base32hex_decode(const char *in, size_t len, uint8_t *out, size_t cap)
+{
+	uint32_t acc = 0;
+	unsigned bits = 0;
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		int v = b32_value(in[i]);
+		if (v < 0)
+			return BW_ESYNTAX;
+		acc = acc << 5 | (uint32_t)v;
+		bits += 5;
+		if (bits < 8)
+			continue;
+		bits -= 8;
+		if (n == cap)
+			return BW_ENOSPC;
+		out[n++] = (uint8_t)(acc >> bits);
+	}
+	/* Leftover bits must be padding: fewer than a digit, all zero. */
+	if (bits >= 5 || (acc & ((1u << bits) - 1)) != 0 || n > INT_MAX)
+		return BW_ESYNTAX;
+	return (int)n;
+}
+
+void bw_bitmap_init(struct bw_bitmap *bm)
+{
+	memset(bm->used, 0, sizeof(bm->used));
+	bm->top = 0;
+}
+
+void bw_bitmap_add(struct bw_bitmap *bm, uint16_t type)
+{
+	uint8_t w = (uint8_t)(type >> 8), o = (uint8_t)((type & 0xff) >> 3);
+
+	if (bm->used[w] == 0)
+		memset(bm->bits[w], 0, sizeof(bm->bits[w]));
+	if (bm->used[w] < o + 1)
+		bm->used[w] = (uint8_t)(o + 1);
+	bm->bits[w][o] |= (uint8_t)(0x80 >> (type & 7));
+	if (bm->top <= w)
+		bm->top = w + 1u;
+}
+
+size_t bw_bitmap_len(const struct bw_bitmap *bm)
+{
+	size_t len = 0;
+
+	for (unsigned w = 0; w < bm->top; w++)
+		len += bm->used[w] ? 2u + bm->used[w] : 0;
+	return len;
+}
+
+int bw_bitmap_write(const struct bw_bitmap *bm, uint8_t *out, size_t cap)
+{
+	size_t len = 0;
+
+	if (bw_bitmap_len(bm) > cap)
+		return BW_ENOSPC;
+	for (unsigned w = 0; w < bm->top; w++) {
+		if (bm->used[w] == 0)
+			continue;
+		out[len] = (uint8_t)w;
+		out[len + 1] = bm->used[w];
+		memcpy(out + len + 2, bm->bits[w], bm->used[w]);
+		len += 2u + bm->used[w];
+	}
+	return (int)len;
 }
 
 /* Reads a decimal number no larger than \a max. */
@@ -644,77 +746,45 @@ static int txt_hash(struct rd_text *t, const struct field *f)
 {
 	int rc = 0;
 	const struct bw_token *k = rd_tok(t, f, &rc);
-	uint32_t acc = 0;
-	unsigned bits = 0;
-	size_t start = t->len;
 
 	if (k == NULL)
 		return rc;
-	if (k->len == 0 || k->len > 408 || (rc = rd_put8(t, 0)) != 0)
-		return rc ? rc : rd_fail(t, BW_ESYNTAX, "bad %s", f->what);
-	for (size_t i = 0; rc == 0 && i < k->len; i++) {
-		int v = b32_value(k->s[i]);
-		if (v < 0)
-			return rd_fail(t, BW_ESYNTAX, "bad base32hex %s '%.*s'",
-			               f->what, TOKF(k));
-		acc = acc << 5 | (uint32_t)v;
-		bits += 5;
-		if (bits >= 8) {
-			bits -= 8;
-			rc = rd_put8(t, (uint8_t)(acc >> bits));
-		}
-	}
-	if (rc == 0 && (bits >= 5 || (acc & ((1u << bits) - 1)) != 0))
+	if (k->len == 0 || k->len > 408)
+		return rd_fail(t, BW_ESYNTAX, "bad %s", f->what);
+	if ((rc = rd_reserve(t, 1 + k->len * 5 / 8)) != 0)
+		return rc;
+	int n = bw_base32hex_decode(k->s, k->len, t->out + t->len + 1,
+	                            t->cap - t->len - 1);
+	if (n < 0)
 		return rd_fail(t, BW_ESYNTAX, "bad base32hex %s '%.*s'",
 		               f->what, TOKF(k));
-	t->out[start] = (uint8_t)(t->len - start - 1);
-	return rc;
+	t->out[t->len] = (uint8_t)n;
+	t->len += 1 + (size_t)n;
+	return 0;
 }
 
-/* Type bitmap windows being built (RFC 4034 §4.1.2). */
-struct bitmap {
-	uint8_t used[256];        /* octets used per window, 0: none */
-	uint8_t bits[256][32];
-};
-
-static void bitmap_add(struct bitmap *bm, uint16_t type)
+static int bitmap_write(struct rd_text *t, const struct bw_bitmap *bm)
 {
-	uint8_t w = (uint8_t)(type >> 8), o = (uint8_t)((type & 0xff) >> 3);
+	int rc = rd_reserve(t, bw_bitmap_len(bm));
 
-	if (bm->used[w] == 0)
-		memset(bm->bits[w], 0, sizeof(bm->bits[w]));
-	if (bm->used[w] < o + 1)
-		bm->used[w] = (uint8_t)(o + 1);
-	bm->bits[w][o] |= (uint8_t)(0x80 >> (type & 7));
-}
-
-static int bitmap_write(struct rd_text *t, const struct bitmap *bm)
-{
-	int rc = 0;
-
-	for (unsigned w = 0; rc == 0 && w < 256; w++) {
-		if (bm->used[w] == 0)
-			continue;
-		uint8_t hdr[2] = { (uint8_t)w, bm->used[w] };
-		rc = rd_put(t, hdr, 2);
-		if (rc == 0)
-			rc = rd_put(t, bm->bits[w], bm->used[w]);
-	}
+	if (rc == 0)
+		t->len += (size_t)bw_bitmap_write(bm, t->out + t->len,
+		                                  t->cap - t->len);
 	return rc;
 }
 
 static int txt_bitmap(struct rd_text *t, const struct field *f)
 {
-	struct bitmap bm;
+	struct bw_bitmap bm;
 	uint16_t type;
 
-	memset(bm.used, 0, sizeof(bm.used));
+	bw_bitmap_init(&bm);
 	for (; t->next < t->ntok; t->next++) {
 		const struct bw_token *k = &t->tok[t->next];
 		if (bw_type_from_text(k->s, k->len, &type) != 0)
 			return rd_fail(t, BW_ESYNTAX, "bad type '%.*s' in %s",
 			               TOKF(k), f->what);
-		bitmap_add(&bm, type);
+		bw_bitmap_add(&bm, type);
 	}
 	return bitmap_write(t, &bm);
 }
@@ -1417,21 +1487,13 @@ static void out_b64(struct txt_out *o, const uint8_t *p, size_t n)
 	}
 }
 
+/* Base32hex in capitals, as other servers print NSEC3 hashes. */
 static void out_b32(struct txt_out *o, const uint8_t *p, size_t n)
 {
-	uint32_t acc = 0;
-	unsigned bits = 0;
+	char buf[BW_BASE32HEX_LEN(255) + 1];
 
-	for (size_t i = 0; i < n; i++) {
-		acc = acc << 8 | p[i];
-		bits += 8;
-		while (bits >= 5) {
-			bits -= 5;
-			out_mem(o, &b32_chars[(acc >> bits) & 31], 1);
-		}
-	}
-	if (bits > 0)
-		out_mem(o, &b32_chars[(acc << (5 - bits)) & 31], 1);
+	b32_encode(p, n, buf, b32_chars);
+	out_mem(o, buf, BW_BASE32HEX_LEN(n));
 }
 
 static void out_name(struct txt_out *o, const uint8_t *name)

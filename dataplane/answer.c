@@ -542,7 +542,9 @@ static size_t node_answer(struct actx *c, const struct bw_table *t,
 		put_final(c, t, b, n, wild);
 		return 0;
 	}
-	if (node->flags & BW_TN_CNAME) {
+	/* NSEC may sit beside a CNAME (RFC 4035 §2.5): never a reason to
+	 * follow it. */
+	if ((node->flags & BW_TN_CNAME) && c->qtype != BW_TYPE_NSEC) {
 		b = pick(c, t, h, node, BW_TYPE_CNAME);
 		size_t at = b ? put_blob(c, b, n, wild) : 0;
 		return at && (b->flags & BW_TB_TARGET) ? at + b->target : 0;

@@ -282,7 +282,12 @@ static bool put_signed(struct packer *p, enum bw_rnd_section sec,
 	if (!bw_rnd_rrset(p->rnd, sec, owner, rs, ttl, NULL))
 		return false;
 	const struct bw_zone_rrset *sig = sign ? sigs_for(p, n, rs->type) : NULL;
-	return sig == NULL || bw_rnd_rrset(p->rnd, sec, owner, sig, ttl, NULL);
+	if (sig == NULL)
+		return true;
+	if (!bw_rnd_rrset(p->rnd, sec, owner, sig, ttl, NULL))
+		return false;
+	bw_rnd_join(p->rnd);  /* Never an RRSIG without its RRset. */
+	return true;
 }
 
 static uint16_t denial_type(const struct packer *p)

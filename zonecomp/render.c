@@ -191,6 +191,14 @@ bool bw_rnd_rrset(struct bw_rnd *r, enum bw_rnd_section sec,
 	return true;
 }
 
+void bw_rnd_join(struct bw_rnd *r)
+{
+	if (r->ncut >= 2) {
+		r->cuts[r->ncut - 2] = r->cuts[r->ncut - 1];
+		r->ncut--;
+	}
+}
+
 void bw_rnd_require(struct bw_rnd *r)
 {
 	r->need = (uint16_t)(r->pos - r->start);

@@ -60,6 +60,12 @@ bool bw_rnd_rrset(struct bw_rnd *r, enum bw_rnd_section sec,
                   uint32_t ttl, const uint32_t *ttls);
 
 /*!
+ * \brief Joins the last RRset to the one before it, so that a response
+ *        keeps both or neither (an RRset and its RRSIGs).
+ */
+void bw_rnd_join(struct bw_rnd *r);
+
+/*!
  * \brief Marks everything rendered so far as required: a response that
  *        cannot hold it is truncated (TC=1).
  */

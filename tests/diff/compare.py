@@ -393,6 +393,15 @@ def _nsd_no_tc_for_glue(ctx, item):
 		_is_referral(nsd) and _lacks_glue(ctx, nsd)
 
 
+def _referral_tc_do(ctx, item):
+	"""With DO a referral's proof and signed addresses compete for space:
+	one server sets TC, the other sends a referral without all the addresses."""
+	if not ctx.query.do or item.what != "header" or item.field != "TC":
+		return False
+	whole = ctx.rb if ctx.ra.has_flag(dns.flags.TC) else ctx.ra
+	return _is_referral(whole) and _lacks_glue(ctx, whole)
+
+
 def _lacks_glue(ctx, reply):
 	"""True when REPLY omits address RRsets the zone holds for its NS targets."""
 	if ctx.zone is None:
@@ -450,13 +459,23 @@ def _nsd_no_glue_as_additional(ctx, item):
 
 
 def _additional_full(ctx, item):
-	"""An address RRset one reply carries and the other could not fit."""
-	if "bulwark" not in (ctx.a_name, ctx.b_name) or not _is_address_item(item):
+	"""An address RRset (or its RRSIG) one reply carries and the other
+	could not fit."""
+	if "bulwark" not in (ctx.a_name, ctx.b_name) or item.what != "section" or \
+			item.field != "additional" or ctx.zone is None:
+		return False
+	covered = covered_type(item.key[1])
+	if (covered or item.key[1]) not in (dns.rdatatype.A, dns.rdatatype.AAAA):
 		return False
 	lacking = ctx.reply_of(ctx.lacking(item))
 	targets = _ns_targets(lacking) | _answer_targets(lacking)
-	return item.key[0] in targets and _overflows(ctx, lacking, item) and \
-		not lacking.has_flag(dns.flags.TC)
+	if item.key[0] not in targets or lacking.has_flag(dns.flags.TC):
+		return False
+	if covered is None:
+		return _overflows(ctx, lacking, item)
+	sigs = ctx.zone.signatures(dns.name.from_text(item.key[0]), covered)
+	return sigs is not None and \
+		len(lacking.wire) + min_rrset_size(sigs) > ctx.limit()
 
 
 def _tc_glue_fits(ctx, item):
@@ -530,25 +549,63 @@ def _additional_full_do(ctx, item):
 def _nsd_nsec3_owner_exists(ctx, item):
 	"""Below a hashed NSEC3 owner name NSD proves from that name, Knot from the real
 	closest encloser."""
-	if "nsd" not in (ctx.a_name, ctx.b_name) or ctx.zone is None:
+	if "nsd" not in (ctx.a_name, ctx.b_name) or ctx.zone is None or \
+			not ctx.zone.below_nsec3_owner(ctx.query.qname):
 		return False
+	if item.what == "header" and item.field == "TC":
+		# NSD's short proof fits where the full one does not
+		return not ctx.reply_of("nsd").has_flag(dns.flags.TC)
 	if item.what != "section" or item.field != "authority":
 		return False
-	rdtype = covered_type(item.key[1]) or item.key[1]
-	return rdtype == dns.rdatatype.NSEC3 and ctx.zone.below_nsec3_owner(ctx.query.qname)
+	return (covered_type(item.key[1]) or item.key[1]) == dns.rdatatype.NSEC3
 
 
 def _nsd_nsec3_at_wildcard_owner(ctx, item):
 	"""NODATA at a wildcard's own name asked literally: NSD adds NSEC3s of the
 	wildcard NODATA proof besides the matching one."""
-	if ctx.extra_from(item) != "nsd" or ctx.zone is None:
-		return False
-	if item.what != "section" or item.field != "authority":
-		return False
-	rdtype = covered_type(item.key[1]) or item.key[1]
 	qname = ctx.query.qname
-	return rdtype == dns.rdatatype.NSEC3 and qname.labels[:1] == (b"*",) and \
-		bool(ctx.zone.types_at(qname))
+	if "nsd" not in (ctx.a_name, ctx.b_name) or ctx.zone is None or \
+			qname.labels[:1] != (b"*",) or not ctx.zone.types_at(qname):
+		return False
+	if item.what == "header" and item.field == "TC":
+		# NSD's longer proof needs TC where the minimal one fits
+		return ctx.reply_of("nsd").has_flag(dns.flags.TC)
+	if ctx.extra_from(item) != "nsd" or item.what != "section" or \
+			item.field != "authority":
+		return False
+	return (covered_type(item.key[1]) or item.key[1]) == dns.rdatatype.NSEC3
+
+
+def _dnssec_qtype_cname(ctx, item):
+	"""qtype NSEC or NSEC3 at a CNAME: one server follows the CNAME, the other
+	answers NODATA for the DNSSEC type."""
+	if ctx.query.qtype not in (dns.rdatatype.NSEC, dns.rdatatype.NSEC3):
+		return False
+	qname = ctx.query.qname.to_text().lower()
+	cname = (qname, dns.rdatatype.CNAME, dns.rdataclass.IN)
+	has = [not truncated(r) and cname in r.sections["answer"] for r in (ctx.ra, ctx.rb)]
+	if item.what == "header" and item.field == "TC":
+		# the CNAME answer and the NODATA proof differ in size
+		return any(has)
+	if item.what != "section" or item.field not in ("answer", "authority"):
+		return False
+	return has[0] != has[1]
+
+
+def _nsd_stops_at_authority_ns(ctx, item):
+	"""NSD stops adding when its optional apex NS (with RRSIG) does not fit."""
+	if ctx.lacking(item) != "nsd" or not ctx.query.do or ctx.zone is None or \
+			not _is_address_item(item):
+		return False
+	nsd = ctx.reply_of("nsd")
+	if nsd.count("answer") == 0 or \
+			any(_apex_ns(ctx, key) for key in nsd.sections["authority"]):
+		return False
+	apex = ctx.zone.nodes.get(ctx.origin.canonicalize())
+	ns = apex.get_rdataset(dns.rdataclass.IN, dns.rdatatype.NS) if apex else None
+	sigs = ctx.zone.signatures(ctx.origin, dns.rdatatype.NS)
+	size = sum(min_rrset_size(rds) for rds in (ns, sigs) if rds is not None)
+	return len(nsd.wire) + size > ctx.limit()
 
 
 def _wildcard_expanded(ctx):
@@ -644,8 +701,9 @@ ACCEPTED: List[Rule] = [
 		"A name below a hashed NSEC3 owner name: RFC 5155 7.2.8 says NSEC3 "
 		"owner names do not exist, so the proof is the closest encloser proof "
 		"from the real closest encloser (Knot DNS). NSD 4.6 takes the hashed "
-		"name as the closest encloser and sends one NSEC3: an NSD defect that "
-		"bulwark must not copy (the rule covers NSD only).",
+		"name as the closest encloser and sends one NSEC3 (which fits where "
+		"Knot's three need TC): an NSD defect that bulwark must not copy "
+		"(the rule covers NSD only).",
 		_nsd_nsec3_owner_exists),
 	Rule("nsd-nsec3-at-wildcard-owner",
 		"NODATA for a wildcard's own name (*.x asked literally, NSEC3): the "
@@ -653,6 +711,26 @@ ACCEPTED: List[Rule] = [
 		"adds NSEC3 records as for a wildcard NODATA (7.2.5). Extra records, "
 		"the proof still validates; bulwark should send Knot's minimal one.",
 		_nsd_nsec3_at_wildcard_owner),
+	Rule("dnssec-qtype-cname",
+		"qtype NSEC or NSEC3 at a name that owns a CNAME (or below a CNAME "
+		"wildcard): RFC 1034 follows the CNAME for every type but CNAME, "
+		"yet these types describe the zone, not the name's data. Knot DNS "
+		"follows the CNAME for NSEC3 and answers NODATA for NSEC, NSD the "
+		"other way round. bulwark should follow Knot DNS.",
+		_dnssec_qtype_cname),
+	Rule("referral-tc-do",
+		"A signed referral (DO=1) whose NS addresses do not all fit: RFC 9471 "
+		"requires TC only for missing in-domain glue; for addresses of name "
+		"servers in the parent zone proper (authoritative, signed) NSD sets TC "
+		"when one with its RRSIG does not fit, Knot DNS adds the addresses "
+		"without RRSIGs and leaves out the rest without TC.",
+		_referral_tc_do),
+	Rule("nsd-stops-at-authority-ns",
+		"With DO=1 NSD's optional apex NS RRset and its RRSIG often do not "
+		"fit a 512-byte reply; NSD then adds nothing more, not even the "
+		"additional addresses of MX/SRV targets that Knot DNS still fits "
+		"(RFC 2181 9: additional data is optional).",
+		_nsd_stops_at_authority_ns),
 	Rule("knot-wildcard-nsec-no-proof",
 		"qtype NSEC at a name a wildcard expands to: NSD adds the NSEC proving "
 		"that the name does not exist (RFC 4035 3.1.3.3), Knot DNS 3.2 sends "

@@ -279,6 +279,26 @@ static size_t fill_rest(struct actx *c, const struct bw_tbl_blob *b, size_t at,
 	return out;
 }
 
+/* The unsigned first part of a blob that serves DO=0 and DO=1. */
+static size_t put_plain(struct actx *c, const struct bw_tbl_blob *b,
+                        const struct nm *n, bool wild)
+{
+	size_t at = c->pos;
+
+	if (at + b->plain > c->limit) {
+		c->tc = true;
+		return 0;
+	}
+	memcpy(c->r + at, b->wire, b->plain);
+	if (!relocate(c, b, at, b->plain, n, wild)) {
+		c->tc = true;
+		return 0;
+	}
+	c->pos += b->plain;
+	c->count[0] += b->plain_an;
+	return at;
+}
+
 /*
  * Appends a blob for name n.  Returns where it starts, or 0 when not all
  * of its answer and authority records fit (TC is then set).
@@ -288,6 +308,9 @@ static size_t put_blob(struct actx *c, const struct bw_tbl_blob *b,
 {
 	uint16_t counts[3];
 	size_t at = c->pos;
+
+	if (b->plain != 0 && !c->dnssec)
+		return put_plain(c, b, n, wild);
 	size_t take = fit(c, b, counts);
 	bool direct = at == BW_HDR_LEN + b->ctx_len + 4u && n->roff[0] == BW_HDR_LEN &&
 	              n->nl == b->ctx_labels && !wild;

@@ -56,7 +56,8 @@ static int check_blob(struct check *c, const uint8_t *base, uint64_t size,
 		return fail(c, BW_ETABLE, "blob at %llu runs past its shard",
 		            (unsigned long long)off);
 	if (b->ctx_labels > max_ctx_labels || b->ctx_len == 0 ||
-	    (b->flags & BW_TB_TARGET && b->target >= b->len) || b->need > b->len)
+	    (b->flags & BW_TB_TARGET && b->target >= b->len) || b->need > b->len ||
+	    b->plain > b->len || b->plain_an > b->an)
 		return fail(c, BW_ETABLE, "blob at %llu has a bad context or target",
 		            (unsigned long long)off);
 	const struct bw_tbl_cut *cut = bw_tbl_blob_cuts(b);

@@ -404,6 +404,14 @@ static int wild_nodes(const struct packer *p, size_t i, size_t out[3])
 	return 1;
 }
 
+/* Types whose DO=1 blob also serves DO=0 (as its first part): those
+ * with no additional section. */
+static bool shares_blob(const struct bw_zone_node *n, const struct bw_zone_rrset *rs)
+{
+	return rs->type != BW_TYPE_RRSIG && !is_glue_target(rs->type) &&
+	       !((n->flags & BW_ZN_DELEG) && rs->type == BW_TYPE_NS);
+}
+
 /* The DO=1 blob of one type at one node. */
 static int render_do_type(struct packer *p, size_t i, const struct bw_zone_rrset *rs)
 {
@@ -414,8 +422,15 @@ static int render_do_type(struct packer *p, size_t i, const struct bw_zone_rrset
 	if (rs->type == BW_TYPE_RRSIG)
 		return render_type(p, n, rs);
 	bw_rnd_begin(p->rnd, n->name, referral ? 0 : BW_TB_AA);
-	bool ok = put_signed(p, referral ? BW_SEC_NS : BW_SEC_AN, n, n->name, rs,
-	                     rs->ttl, sign);
+	bool ok = bw_rnd_rrset(p->rnd, referral ? BW_SEC_NS : BW_SEC_AN, n->name,
+	                       rs, rs->ttl, NULL);
+	if (ok && shares_blob(n, rs))
+		bw_rnd_mark_plain(p->rnd);
+	const struct bw_zone_rrset *sig = sign ? sigs_for(p, n, rs->type) : NULL;
+	if (ok && sig != NULL) {
+		ok = bw_rnd_rrset(p->rnd, BW_SEC_AN, n->name, sig, rs->ttl, NULL);
+		bw_rnd_join(p->rnd);
+	}
 	if (ok && referral) {
 		/* The DS and its RRSIG, or the proof that there is none. */
 		const struct bw_zone_rrset *ds = bw_zone_rrset(n, BW_TYPE_DS);
@@ -719,12 +734,15 @@ static int render_blobs(struct packer *p)
 			continue;
 		for (uint16_t t = 0; t < zn->nrrsets; t++) {
 			uint32_t at;
-			int ret = render_type(p, zn, &zn->rrsets[t]);
-			if (ret == 0)
-				ret = append_blob(&sh->blobs, p->rnd, &at);
-			if (ret != 0)
-				return ret;
-			p->blob_off[p->first_blob[i] + t] = sh->blobs_off + at;
+			int ret = 0;
+			if (!p->ds.on || !shares_blob(zn, &zn->rrsets[t])) {
+				ret = render_type(p, zn, &zn->rrsets[t]);
+				if (ret == 0)
+					ret = append_blob(&sh->blobs, p->rnd, &at);
+				if (ret != 0)
+					return ret;
+				p->blob_off[p->first_blob[i] + t] = sh->blobs_off + at;
+			}
 			if (!p->ds.on)
 				continue;
 			ret = render_do_type(p, i, &zn->rrsets[t]);
@@ -733,6 +751,8 @@ static int render_blobs(struct packer *p)
 			if (ret != 0)
 				return ret;
 			p->do_off[p->first_blob[i] + t] = sh->blobs_off + at;
+			if (shares_blob(zn, &zn->rrsets[t]))
+				p->blob_off[p->first_blob[i] + t] = sh->blobs_off + at;
 		}
 	}
 	return 0;

@@ -57,6 +57,7 @@ void bw_rnd_begin(struct bw_rnd *r, const uint8_t *ctx, uint8_t flags)
 	r->count[0] = r->count[1] = r->count[2] = 0;
 	r->target = 0xffff;
 	r->need = 0;
+	r->plain = r->plain_an = 0;
 	r->flags = flags;
 	r->full = false;
 	r->ctx_len = (uint8_t)len;
@@ -199,6 +200,12 @@ void bw_rnd_join(struct bw_rnd *r)
 	}
 }
 
+void bw_rnd_mark_plain(struct bw_rnd *r)
+{
+	r->plain = (uint16_t)(r->pos - r->start);
+	r->plain_an = r->count[BW_SEC_AN];
+}
+
 void bw_rnd_require(struct bw_rnd *r)
 {
 	r->need = (uint16_t)(r->pos - r->start);
@@ -231,6 +238,8 @@ void bw_rnd_write(const struct bw_rnd *r, uint8_t *out)
 	b->nrel = (uint16_t)r->nrel;
 	b->target = r->target;
 	b->need = r->need;
+	b->plain = r->plain;
+	b->plain_an = r->plain_an;
 	b->ctx_len = r->ctx_len;
 	b->ctx_labels = r->ctx_labels;
 	b->flags = r->flags;

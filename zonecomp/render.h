@@ -35,6 +35,7 @@ struct bw_rnd {
 	uint16_t count[3];
 	uint16_t target;
 	uint16_t need;         /*!< Blob octets that must fit. */
+	uint16_t plain, plain_an;  /*!< The unsigned answer, see bw_tbl_blob. */
 	uint8_t flags;
 	bool full;             /*!< Ran out of room. */
 	size_t ndict, nnamebuf, ncut, nrel;
@@ -64,6 +65,11 @@ bool bw_rnd_rrset(struct bw_rnd *r, enum bw_rnd_section sec,
  *        keeps both or neither (an RRset and its RRSIGs).
  */
 void bw_rnd_join(struct bw_rnd *r);
+
+/*!
+ * \brief Marks what was rendered so far as the whole DO=0 answer.
+ */
+void bw_rnd_mark_plain(struct bw_rnd *r);
 
 /*!
  * \brief Marks everything rendered so far as required: a response that

@@ -163,6 +163,11 @@ struct bw_tbl_blob {
 	uint16_t need;            /*!< Octets that must fit, else TC=1 (the
 	                               answer, authority and in-domain glue,
 	                               RFC 9471). */
+	uint16_t plain;           /*!< Non-zero: a DO=0 answer is only the
+	                               first \a plain octets, which hold
+	                               \a plain_an answer records (the blob
+	                               serves both; its RRSIGs follow). */
+	uint16_t plain_an;
 	uint8_t ctx_len;
 	uint8_t ctx_labels;
 	uint8_t flags;

@@ -719,11 +719,12 @@ ACCEPTED: List[Rule] = [
 		"other way round. bulwark should follow Knot DNS.",
 		_dnssec_qtype_cname),
 	Rule("referral-tc-do",
-		"A signed referral (DO=1) whose NS addresses do not all fit: RFC 9471 "
-		"requires TC only for missing in-domain glue; for addresses of name "
-		"servers in the parent zone proper (authoritative, signed) NSD sets TC "
-		"when one with its RRSIG does not fit, Knot DNS adds the addresses "
-		"without RRSIGs and leaves out the rest without TC.",
+		"A signed referral (DO=1) whose name server addresses do not all fit "
+		"next to the DS or the NSEC/NSEC3 proof: Knot DNS sets TC only when "
+		"in-domain glue is missing (RFC 9471) and otherwise sends what fits, "
+		"adding addresses before their RRSIGs; NSD 4.6 sets TC in more of "
+		"these cases (e.g. when no address fits together with its RRSIG). "
+		"bulwark should follow Knot DNS.",
 		_referral_tc_do),
 	Rule("nsd-stops-at-authority-ns",
 		"With DO=1 NSD's optional apex NS RRset and its RRSIG often do not "

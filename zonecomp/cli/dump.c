@@ -124,6 +124,9 @@ static int dump_blob(FILE *out, const struct bw_tbl_node *node,
 	unsigned count = b->ncut ? (unsigned)cut[0].an + cut[0].ns + cut[0].ar
 	                         : (unsigned)b->an + b->ns + b->ar;
 
+	if (b->plain != 0)
+		count = b->plain_an;  /* The RRSIGs after it are dumped apart. */
+
 	memcpy(msg + BW_HDR_LEN, name, node->name_len);
 	memcpy(msg + start, b->wire, b->len);
 	for (unsigned i = 0; i < count; i++) {

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bulwark/err.h"
 #include "bulwark/wire.h"
@@ -96,13 +97,37 @@ static int parse_args(int argc, char **argv, struct keygen_opts *o)
 	return 0;
 }
 
-static int make_key(const struct keygen_opts *o)
+/* True when DIR/BASE.key exists: a key of the zone has this tag. */
+static bool tag_taken(const char *dir, const struct bw_key *k)
+{
+	char base[BW_NAME_MAXTEXT + 16], path[4096];
+
+	if (bw_key_basename(k, base, sizeof(base)) < 0)
+		return false;
+	snprintf(path, sizeof(path), "%s/%s.key", dir, base);
+	return access(path, F_OK) == 0;
+}
+
+/* Makes a key whose tag no key in the directory has already. */
+static int generate(const struct keygen_opts *o, time_t now, struct bw_key **out)
 {
 	uint16_t flags = BW_DNSKEY_ZONE | ((o->role & BW_KEY_KSK) ? BW_DNSKEY_SEP : 0);
+
+	for (int tries = 0; tries < 16; tries++) {
+		int rc = bw_key_generate(out, o->zone, o->alg, o->bits, flags, now);
+		if (rc != 0 || !tag_taken(o->dir, *out))
+			return rc;
+		bw_key_free(*out);
+	}
+	return BW_EEXIST;
+}
+
+static int make_key(const struct keygen_opts *o)
+{
 	time_t now = time(NULL);
 	struct bw_key *k;
 	char base[BW_NAME_MAXTEXT + 16];
-	int rc = bw_key_generate(&k, o->zone, o->alg, o->bits, flags, now);
+	int rc = generate(o, now, &k);
 
 	if (rc != 0)
 		return rc;

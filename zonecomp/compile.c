@@ -2,10 +2,13 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "bulwark/compile.h"
 #include "bulwark/err.h"
 #include "bulwark/wire.h"
+#include "dnssec/chain.h"
+#include "dnssec/signer.h"
 #include "pack.h"
 #include "parser.h"
 #include "zone.h"
@@ -67,6 +70,26 @@ static int check_signed(const struct bw_zone *z, struct bw_diag *d,
 	return BW_EZONE;
 }
 
+static uint32_t now_of(const struct bw_compile_opts *opts)
+{
+	return opts->now ? opts->now : (uint32_t)time(NULL);
+}
+
+#define DAY 86400u
+
+/* Signing with the built-in policy: BIND's "default" (14 days). */
+static int sign(struct bw_zone **z, const struct bw_compile_opts *opts,
+                struct bw_diag *d)
+{
+	struct bw_signer_opts so = {
+		.keydir = opts->keydir, .now = now_of(opts),
+		.validity = 14 * DAY, .dnskey_validity = 14 * DAY,
+		.nsec3 = opts->nsec3, .optout = opts->nsec3_optout,
+		.threads = opts->threads,
+	};
+	return bw_signer_run(z, &so, d);
+}
+
 int bw_compile_file(const char *path, const struct bw_compile_opts *opts,
                     struct bw_diag *d, uint8_t **out, size_t *len)
 {
@@ -92,6 +115,11 @@ int bw_compile_file(const char *path, const struct bw_compile_opts *opts,
 		ret = bw_zone_finish(c.zone, d);
 	if (ret == 0 && opts->presigned)
 		ret = check_signed(c.zone, d, path);
+	if (ret == 0 && opts->presigned)
+		ret = bw_chain_check_presigned(c.zone, now_of(opts), opts->horizon,
+		                               NULL, d);
+	if (ret == 0 && opts->keydir != NULL)
+		ret = sign(&c.zone, opts, d);
 	if (ret == 0 && opts->stats != NULL)
 		count(c.zone, opts->stats);
 	if (ret == 0 && opts->check_only) {

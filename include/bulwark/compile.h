@@ -23,6 +23,15 @@ struct bw_compile_opts {
 	struct bw_compile_stats *stats;  /*!< Filled when not NULL. */
 	bool check_only;         /*!< Parse and check; build no table. */
 	bool presigned;          /*!< Keep the input's RRSIG/NSEC/NSEC3. */
+	uint32_t horizon;        /*!< Presigned: warn about signatures that
+	                              expire within this many seconds. */
+	const char *keydir;      /*!< Sign with the keys there (NULL: don't). */
+	const char *policy_conf; /*!< File with dnssec-policy blocks. */
+	const char *policy_name; /*!< Policy to sign with ("default"). */
+	bool nsec3;              /*!< Signing: NSEC3 (RFC 9276 parameters). */
+	bool nsec3_optout;
+	unsigned threads;        /*!< Signing threads; 0: one per core. */
+	uint32_t now;            /*!< Signing and checking time; 0: clock. */
 };
 
 /*!

@@ -681,9 +681,10 @@ ACCEPTED: List[Rule] = [
 		"RRsets at the name (NSD and Knot DNS each send one, not the same).",
 		_any_subset),
 	Rule("rrsig-qtype-subset",
-		"qtype RRSIG (RFC 4035 3.2.1 leaves it open, RFC 8482 applies the same "
-		"reasoning as for ANY): NSD answers with every RRSIG RRset at the name "
-		"(so it truncates more often), Knot DNS with one of them.",
+		"qtype RRSIG: no RFC says which signatures answer it (RFC 4035 treats "
+		"RRSIGs as part of the RRsets they cover; RFC 8482's reasoning for ANY "
+		"applies). NSD answers with every RRSIG RRset at the name (so it "
+		"truncates more often), Knot DNS with one of them.",
 		_rrsig_qtype),
 	Rule("additional-rrsig-dropped",
 		"RFC 4035 3.1.1: a server MAY keep an additional RRset and drop its "

@@ -17,6 +17,7 @@ import dns.zone  # noqa: E402
 
 import compare  # noqa: E402
 import dnswire  # noqa: E402
+import queries  # noqa: E402
 
 ORIGIN = dns.name.from_text("t.example.")
 ZONE_TEXT = """$ORIGIN t.example.
@@ -30,9 +31,29 @@ mx MX 10 www
 """
 
 
-def query(name="www.t.example.", rdtype="A", payload=1232):
+def query(name="www.t.example.", rdtype="A", payload=1232, do=False):
 	return compare.Query(dns.name.from_text(name), dns.rdatatype.from_text(rdtype),
-		4242, edns=payload)
+		4242, edns=payload, do=do)
+
+
+SIG = "20740101000000 20240101000000 4242 t.example. AAAA"
+
+
+def sig(owner, ttl, covered, labels=3):
+	"""An RRSIG line for reply(): the signature bytes do not matter here."""
+	return "%s %d RRSIG %s 13 %d %d %s" % (owner, ttl, covered, labels, ttl, SIG)
+
+
+def explained(q, wa, wb, a_name, b_name):
+	"""[(item kind, rule name or None)] for the differences of two replies."""
+	zone = compare.ZoneData(dns.zone.from_text(ZONE_TEXT, ORIGIN, relativize=False))
+	ra, rb = compare.Reply(wa), compare.Reply(wb)
+	ctx = compare.Context(q, a_name, b_name, ORIGIN, ra, rb, zone)
+	out = []
+	for item in compare.compare_replies(q, q.wire(), ra, rb):
+		rule = compare.explain(ctx, item)
+		out.append((item.kind_of(), rule.name if rule else None))
+	return sorted(out)
 
 
 def reply(q, answer=(), authority=(), additional=(), flags=dns.flags.AA, tc=False):
@@ -123,6 +144,55 @@ class CompareTest(unittest.TestCase):
 			(item,) = compare.compare_replies(q, q.wire(), ra, rb)
 			rule = compare.explain(ctx, item)
 			self.assertEqual(rule.name if rule else None, expect)
+
+	def test_rrsigs_are_rrsets_per_covered_type_with_ttls(self):
+		q = query(do=True)
+		ans = ["www.t.example. 300 A 192.0.2.2", sig("www.t.example.", 300, "A")]
+		wa = reply(q, ans + [sig("www.t.example.", 300, "AAAA")])
+		wb = reply(q, ans + [sig("www.t.example.", 300, "AAAA").replace(" 300 ", " 299 ", 1)])
+		found = items(q, wa, wb)
+		self.assertEqual([i.kind_of() for i in found], ["answer RRSIG(AAAA) ttl"])
+		self.assertEqual(items(q, wa, wa), [])
+
+	def test_rrsig_goes_with_the_rrset_a_rule_explains(self):
+		q = query(do=True)
+		ans = ["www.t.example. 300 A 192.0.2.2", sig("www.t.example.", 300, "A")]
+		extra = ["t.example. 300 NS ns1.t.example.", sig("t.example.", 300, "NS", 2)]
+		wa, wb = reply(q, ans, authority=extra), reply(q, ans)
+		self.assertEqual(explained(q, wa, wb, "nsd", "knot"), [
+			("authority NS only_a", "nsd-authority-ns"),
+			("authority RRSIG(NS) only_a", "nsd-authority-ns")])
+		# a lone RRSIG is not explained by the rule of an RRset that is not there
+		wa = reply(q, ans, authority=extra[1:])
+		self.assertEqual(explained(q, wa, wb, "nsd", "knot"),
+			[("authority RRSIG(NS) only_a", None)])
+
+	def test_additional_rrsig_may_be_dropped_but_not_the_rrset(self):
+		q = query("mx.t.example.", "MX", do=True)
+		ans = ["mx.t.example. 300 MX 10 www.t.example.", sig("mx.t.example.", 300, "MX")]
+		add = ["www.t.example. 300 A 192.0.2.2"]
+		wa = reply(q, ans, additional=add + [sig("www.t.example.", 300, "A")])
+		wb = reply(q, ans, additional=add)
+		self.assertEqual(explained(q, wa, wb, "nsd", "knot"),
+			[("additional RRSIG(A) only_a", "additional-rrsig-dropped")])
+		wb = reply(q, ans)
+		self.assertIn(("additional A only_a", None), explained(q, wa, wb, "nsd", "knot"))
+
+	def test_do_options(self):
+		zone = dns.zone.from_text(ZONE_TEXT, ORIGIN, relativize=False)
+		plain = queries.from_zone(zone)
+		self.assertEqual([x.wire() for x in plain],
+			[x.wire() for x in queries.from_zone(zone, do="off")])
+		every = queries.from_zone(zone, do="all")
+		self.assertTrue(all(x.do and x.edns is not None for x in every))
+		mix = queries.from_zone(zone, do="mix")
+		share = sum(x.do for x in mix) / len(mix)
+		self.assertTrue(0.35 < share < 0.65, share)
+		self.assertTrue(all(x.edns is not None for x in mix if x.do))
+		signed = queries.from_zone(zone, dnssec=True)
+		asked = {(x.qname, x.qtype) for x in signed}
+		self.assertIn((ORIGIN, dns.rdatatype.DNSKEY), asked)
+		self.assertIn((dns.name.from_text("www.t.example."), dns.rdatatype.DS), asked)
 
 	def test_reader_rejects_compression_loop(self):
 		wire = bytes(12) + b"\xc0\x0c"

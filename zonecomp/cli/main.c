@@ -20,12 +20,23 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 	        "usage: bulwark-compile ZONEFILE [-o OUT] [-z ORIGIN]\n"
+	        "       bulwark-compile ZONEFILE -k KEYDIR [-c CONF --policy NAME] [-j N]\n"
+	        "       bulwark-compile ZONEFILE --presigned [--expiry-horizon D]\n"
 	        "       bulwark-compile --dump TABLE\n"
 	        "\n"
 	        "  -o OUT      table file to write (default: ZONEFILE without\n"
 	        "              .zone, plus .bwz)\n"
 	        "  -z ORIGIN   zone apex (default: the owner of the first record,\n"
 	        "              which must then be the SOA)\n"
+	        "  -k KEYDIR   sign with the zone's keys in KEYDIR (BIND's key files;\n"
+	        "              a CSK is made there when it has none)\n"
+	        "  -c CONF --policy NAME\n"
+	        "              sign as the dnssec-policy NAME of CONF says (named.conf\n"
+	        "              syntax; 'default' is BIND's built-in policy)\n"
+	        "  -j THREADS  signing threads (default: one per core)\n"
+	        "  --expiry-horizon DURATION\n"
+	        "              with --presigned: warn about signatures that expire\n"
+	        "              within DURATION (default 7d)\n"
 	        "  --check     parse and check the zone only; write no table\n"
 	        "  --presigned the zone is signed (dnssec-signzone, ldns-signzone,\n"
 	        "              kzonesign): keep its RRSIG, NSEC and NSEC3 and\n"
@@ -103,54 +114,57 @@ static int do_dump(const char *path)
 	return 0;
 }
 
-static int do_compile(const char *zonefile, const char *out, const char *origin,
-                      bool check_only, bool presigned)
+/* What the command line asked for. */
+struct cli {
+	const char *out, *origin;
+	struct bw_compile_opts opts;
+};
+
+static int do_compile(const char *zonefile, struct cli *cli)
 {
 	uint8_t apex[BW_NAME_MAXLEN];
 	struct bw_compile_stats st;
-	struct bw_compile_opts opts = {
-		.stats = &st, .check_only = check_only, .presigned = presigned,
-	};
 	struct bw_diag d = { 0 };
 	uint8_t *table;
 	size_t len;
 
-	if (origin != NULL) {
-		if (bw_name_from_text(apex, origin, strlen(origin), (const uint8_t *)"") < 0) {
-			fprintf(stderr, "bulwark-compile: bad origin '%s'\n", origin);
+	cli->opts.stats = &st;
+	if (cli->origin != NULL) {
+		if (bw_name_from_text(apex, cli->origin, strlen(cli->origin),
+		                      (const uint8_t *)"") < 0) {
+			fprintf(stderr, "bulwark-compile: bad origin '%s'\n", cli->origin);
 			return 2;
 		}
-		opts.origin = apex;
+		cli->opts.origin = apex;
 	}
-	int ret = bw_compile_file(zonefile, &opts, &d, &table, &len);
+	int ret = bw_compile_file(zonefile, &cli->opts, &d, &table, &len);
 	if (ret != 0) {
 		fprintf(stderr, "bulwark-compile: %s: %u error(s), %u warning(s); "
 		        "no table written\n", zonefile, d.errors, d.warnings);
 		return 1;
 	}
-	if (check_only) {
+	if (cli->opts.check_only) {
 		fprintf(stderr, "bulwark-compile: %s: zone OK: %zu names, %zu records, "
 		        "%u warning(s)\n", zonefile, st.names, st.records, d.warnings);
 		return 0;
 	}
-	ret = write_atomic(out, table, len);
+	ret = write_atomic(cli->out, table, len);
 	free(table);
 	if (ret != 0) {
-		fprintf(stderr, "bulwark-compile: %s: %s\n", out, bw_strerror(ret));
+		fprintf(stderr, "bulwark-compile: %s: %s\n", cli->out, bw_strerror(ret));
 		return 1;
 	}
 	fprintf(stderr, "bulwark-compile: wrote %s: %zu names, %zu records, "
 	        "table %zu bytes (%.2fx the records' wire size of %zu bytes), "
-	        "%u warning(s)\n", out, st.names, st.records, len,
+	        "%u warning(s)\n", cli->out, st.names, st.records, len,
 	        st.wire_bytes ? (double)len / (double)st.wire_bytes : 0.0,
 	        st.wire_bytes, d.warnings);
 	return 0;
 }
 
-static int unsupported(const char *opt)
+static int bad_value(const char *opt, const char *value)
 {
-	fprintf(stderr, "bulwark-compile: %s: DNSSEC signing is not available "
-	        "in this version\n", opt);
+	fprintf(stderr, "bulwark-compile: %s: bad value '%s'\n", opt, value);
 	return 2;
 }
 
@@ -159,36 +173,49 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "check", no_argument, NULL, 'C' },
 		{ "dump", required_argument, NULL, 'D' },
+		{ "expiry-horizon", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "policy", required_argument, NULL, 'P' },
 		{ "presigned", no_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *out = NULL, *origin = NULL;
-	bool check_only = false, presigned = false;
+	struct cli cli = { .opts = { .horizon = 7 * 86400 } };
 	int c;
 
 	while ((c = getopt_long(argc, argv, "o:z:k:c:j:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'C':
-			check_only = true;
+			cli.opts.check_only = true;
 			break;
 		case 'D':
 			return do_dump(optarg);
 		case 'o':
-			out = optarg;
+			cli.out = optarg;
 			break;
 		case 'z':
-			origin = optarg;
+			cli.origin = optarg;
 			break;
-		case 'k': return unsupported("-k");
-		case 'c': return unsupported("-c");
-		case 'P': return unsupported("--policy");
+		case 'k':
+			cli.opts.keydir = optarg;
+			break;
+		case 'c':
+			cli.opts.policy_conf = optarg;
+			break;
+		case 'P':
+			cli.opts.policy_name = optarg;
+			break;
 		case 'S':
-			presigned = true;
+			cli.opts.presigned = true;
+			break;
+		case 'H':
+			if (bw_ttl_from_text(optarg, strlen(optarg), &cli.opts.horizon) != 0)
+				return bad_value("--expiry-horizon", optarg);
 			break;
 		case 'j':
-			break;  /* Threads: only signing runs in parallel. */
+			cli.opts.threads = (unsigned)strtoul(optarg, NULL, 10);
+			if (cli.opts.threads == 0 || cli.opts.threads > 64)
+				return bad_value("-j", optarg);
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -201,9 +228,22 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	char *def = out ? NULL : default_out(argv[optind]);
-	int ret = do_compile(argv[optind], out ? out : def, origin, check_only,
-	                     presigned);
+	if (cli.opts.presigned && (cli.opts.keydir || cli.opts.policy_name)) {
+		fprintf(stderr, "bulwark-compile: --presigned keeps the zone's "
+		        "signatures: -k and --policy do not go with it\n");
+		return 2;
+	}
+	if ((cli.opts.policy_conf != NULL) != (cli.opts.policy_name != NULL) &&
+	    !(cli.opts.policy_name && strcmp(cli.opts.policy_name, "default") == 0)) {
+		fprintf(stderr, "bulwark-compile: -c CONF and --policy NAME go together\n");
+		return 2;
+	}
+	if (cli.opts.policy_name != NULL && cli.opts.keydir == NULL)
+		cli.opts.keydir = ".";
+	char *def = cli.out ? NULL : default_out(argv[optind]);
+	if (cli.out == NULL)
+		cli.out = def;
+	int ret = do_compile(argv[optind], &cli);
 	free(def);
 	return ret;
 }

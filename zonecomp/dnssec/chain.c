@@ -24,14 +24,16 @@
 
 /* ---- Which nodes take part. ---- */
 
-/* An owner of NSEC3 records only: a hashed name, not a name of the zone. */
+/* An owner of NSEC3 records (and their RRSIGs) only: a hashed name, not
+ * a name of the zone.  So is an owner of stray RRSIGs, which the
+ * signature check reports. */
 static bool is_hashed(const struct bw_zone_node *n)
 {
 	for (uint16_t i = 0; i < n->nrrsets; i++)
 		if (n->rrsets[i].type != BW_TYPE_NSEC3 &&
 		    n->rrsets[i].type != BW_TYPE_RRSIG)
 			return false;
-	return bw_zone_rrset(n, BW_TYPE_NSEC3) != NULL;
+	return n->nrrsets > 0;
 }
 
 /* Authoritative names with data: the owners of the NSEC chain. */
@@ -243,6 +245,7 @@ struct hname {
 	uint8_t need;              /* enum nsec3_need */
 };
 
+/* Orders struct hname and struct hrec (below): both start with the hash. */
 static int hname_cmp(const void *a, const void *b)
 {
 	return memcmp(a, b, BW_NSEC3_HASH_LEN);
@@ -505,7 +508,8 @@ static void check_nsec(const struct chk *c)
 
 /* ---- Checking: NSEC3. ---- */
 
-/* An NSEC3 of the zone, by the hash its owner stands for. */
+/* An NSEC3 of the zone, by the hash its owner stands for (first: see
+ * hname_cmp). */
 struct hrec {
 	uint8_t hash[BW_NSEC3_HASH_LEN];
 	uint32_t node;
@@ -589,7 +593,8 @@ static int collect_nsec3(const struct chk *c, const struct nsec3_params *p,
 	if (h == NULL)
 		return BW_ENOMEM;
 	for (size_t i = 0; i < z->nnodes; i++)
-		if (is_hashed(&z->nodes[i]) && read_nsec3(c, p, &z->nodes[i], &h[n]))
+		if (bw_zone_rrset(&z->nodes[i], BW_TYPE_NSEC3) != NULL &&
+		    read_nsec3(c, p, &z->nodes[i], &h[n]))
 			n++;
 	qsort(h, n, sizeof(*h), hname_cmp);
 	*out = h;
@@ -758,6 +763,23 @@ static void check_sigs_of(struct chk *c, const struct bw_zone_node *n,
 	}
 }
 
+/* RRSIGs over a type that is not there (reported once per name). */
+static void check_stray_sigs(const struct chk *c, const struct bw_zone_node *n)
+{
+	const struct bw_zone_rrset *sig = bw_zone_rrset(n, BW_TYPE_RRSIG);
+	char nm[BW_NAME_MAXTEXT], t[16];
+
+	for (uint16_t i = 0; sig != NULL && i < sig->count; i++) {
+		uint16_t type = bw_get16(sig->rd[i].data);
+		if (bw_zone_rrset(n, type) != NULL)
+			continue;
+		bw_type_to_text(type, t, sizeof(t));
+		chk_report(c, BW_DIAG_ERROR, n, sig, "RRSIG at %s covers %s, which "
+		           "is not there", name_txt(nm, n->name), t);
+		return;
+	}
+}
+
 static void check_sigs(struct chk *c)
 {
 	const struct bw_zone *z = c->z;
@@ -769,6 +791,7 @@ static void check_sigs(struct chk *c)
 		for (uint16_t k = 0; k < n->nrrsets; k++)
 			if (n->rrsets[k].type != BW_TYPE_RRSIG)
 				check_sigs_of(c, n, &n->rrsets[k]);
+		check_stray_sigs(c, n);
 	}
 	if (c->soon_sets > 0)
 		bw_diag_report(c->d, BW_DIAG_NOTE, NULL, 0, "%u RRSIGs over %u "

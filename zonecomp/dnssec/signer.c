@@ -1,0 +1,383 @@
+/*  bulwark — signing a checked zone.
+ *
+ *  The zone model is immutable once finished, so signing builds it again
+ *  twice: first with the DNSKEY RRset (so that the chain's bitmaps know
+ *  it), then with the NSEC/NSEC3 chain, and finally with the RRSIGs made
+ *  by the worker threads over every authoritative RRset.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bulwark/err.h"
+#include "bulwark/table.h"
+#include "bulwark/wire.h"
+#include "chain.h"
+#include "key.h"
+#include "sign.h"
+#include "signer.h"
+
+#define BACKDATE 3600u   /* Inception before now, for clock skew. */
+
+static bool is_dnssec_type(uint16_t type)
+{
+	switch (type) {
+	case BW_TYPE_RRSIG: case BW_TYPE_NSEC: case BW_TYPE_NSEC3:
+	case BW_TYPE_NSEC3PARAM: case BW_TYPE_DNSKEY: case BW_TYPE_CDS:
+	case BW_TYPE_CDNSKEY:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Adds the records of a finished zone; \a drop_dnssec leaves out what the
+ * signer makes anew. */
+static int copy_zone(struct bw_zone *dst, const struct bw_zone *src,
+                     bool drop_dnssec, struct bw_diag *d)
+{
+	for (size_t i = 0; i < src->nnodes; i++) {
+		const struct bw_zone_node *n = &src->nodes[i];
+		for (uint16_t t = 0; t < n->nrrsets; t++) {
+			const struct bw_zone_rrset *rs = &n->rrsets[t];
+			if (drop_dnssec && is_dnssec_type(rs->type))
+				continue;
+			for (uint16_t r = 0; r < rs->count; r++) {
+				struct bw_rr rr = {
+					.owner = n->name, .type = rs->type,
+					.cls = BW_CLASS_IN, .ttl = rs->ttl,
+					.rdlen = rs->rd[r].len, .rdata = rs->rd[r].data,
+					.file = rs->file, .line = rs->line,
+				};
+				int ret = bw_zone_add(dst, &rr, d);
+				if (ret != 0)
+					return ret;
+			}
+		}
+	}
+	return 0;
+}
+
+static int add_records(struct bw_zone *dst, const struct bw_rr *rrs, size_t n,
+                       struct bw_diag *d)
+{
+	for (size_t i = 0; i < n; i++) {
+		int ret = bw_zone_add(dst, &rrs[i], d);
+		if (ret != 0)
+			return ret;
+	}
+	return 0;
+}
+
+/* A new finished zone: the records of \a src plus \a extra. */
+static int rebuild(struct bw_zone **z, bool drop_dnssec, const struct bw_rr *extra,
+                   size_t nextra, struct bw_diag *d)
+{
+	struct bw_zone *nz = bw_zone_new((*z)->apex);
+
+	if (nz == NULL)
+		return BW_ENOMEM;
+	int ret = copy_zone(nz, *z, drop_dnssec, d);
+	if (ret == 0)
+		ret = add_records(nz, extra, nextra, d);
+	if (ret == 0)
+		ret = bw_zone_finish(nz, d);
+	if (ret != 0) {
+		bw_zone_free(nz);
+		return ret;
+	}
+	bw_zone_free(*z);
+	*z = nz;
+	return 0;
+}
+
+/* The zone's keys; a directory without any gets a CSK (BIND's default). */
+static int load_keys(const struct bw_zone *z, const struct bw_signer_opts *o,
+                     uint32_t now, struct bw_keyset *ks, struct bw_diag *d)
+{
+	int ret = bw_key_load_dir(o->keydir, z->apex, ks);
+
+	if (ret != 0) {
+		bw_diag_report(d, BW_DIAG_ERROR, o->keydir, 0, "cannot read keys: %s",
+		               bw_strerror(ret));
+		return ret;
+	}
+	if (ks->n > 0)
+		return 0;
+	struct bw_key *k;
+	ret = bw_key_generate(&k, z->apex, o->new_alg ? o->new_alg : 13, 0, 257, now);
+	if (ret == 0)
+		ret = bw_key_init_state(k, BW_KEY_CSK, 0, now);
+	if (ret == 0)
+		ret = bw_key_write(k, o->keydir);
+	if (ret == 0)
+		ks->keys = malloc(sizeof(*ks->keys));
+	if (ret != 0 || ks->keys == NULL) {
+		bw_diag_report(d, BW_DIAG_ERROR, o->keydir, 0,
+		               "cannot make a key: %s", bw_strerror(ret ? ret : BW_ENOMEM));
+		return ret ? ret : BW_ENOMEM;
+	}
+	ks->keys[ks->n++] = k;
+	char base[256];
+	bw_key_basename(k, base, sizeof(base));
+	bw_diag_report(d, BW_DIAG_NOTE, o->keydir, 0, "no keys: made the CSK %s", base);
+	return 0;
+}
+
+static int dnskey_rrs(const struct bw_zone *z, const struct bw_keyset *ks,
+                      uint32_t ttl, struct bw_rr **out)
+{
+	*out = calloc(ks->n, sizeof(**out));
+	if (*out == NULL)
+		return BW_ENOMEM;
+	for (size_t i = 0; i < ks->n; i++) {
+		(*out)[i] = (struct bw_rr){
+			.owner = z->apex, .type = BW_TYPE_DNSKEY, .cls = BW_CLASS_IN,
+			.ttl = ttl, .rdlen = ks->keys[i]->rdlen, .rdata = ks->keys[i]->rdata,
+		};
+	}
+	return 0;
+}
+
+/* ---- Signing every RRset, on several threads. ---- */
+
+struct sig_out {
+	size_t node;
+	uint16_t len;
+	uint32_t ttl;
+	uint32_t off;          /* In the worker's byte buffer. */
+};
+
+struct worker {
+	pthread_t thread;
+	const struct bw_zone *z;
+	const struct bw_keyset *ks;
+	const struct bw_signer_opts *o;
+	uint32_t now;
+	size_t from, to;       /* Nodes [from, to). */
+	struct sig_out *sigs;
+	size_t nsigs, capsigs;
+	uint8_t *bytes;
+	size_t nbytes, capbytes;
+	int ret;
+};
+
+/* Authoritative RRsets are signed; not glue, not NS at a cut. */
+static bool needs_signature(const struct bw_zone_node *n, uint16_t type)
+{
+	if (type == BW_TYPE_RRSIG || (n->flags & BW_ZN_GLUE))
+		return false;
+	if (n->flags & BW_ZN_DELEG)
+		return type == BW_TYPE_DS || type == BW_TYPE_NSEC;
+	return true;
+}
+
+static bool key_signs(const struct bw_key *k, uint16_t type)
+{
+	enum bw_key_role role = bw_key_role(k);
+	bool apex_key_set = type == BW_TYPE_DNSKEY || type == BW_TYPE_CDS ||
+	                    type == BW_TYPE_CDNSKEY;
+
+	if (!k->has_private || (k->flags & 0x0080))  /* Revoked keys: no. */
+		return false;
+	return apex_key_set ? (role & BW_KEY_KSK) != 0 : (role & BW_KEY_ZSK) != 0;
+}
+
+/* Expirations spread over the last quarter of the validity, by a hash
+ * of the owner and type, so that re-signing does not come all at once. */
+static uint32_t expiration(const struct bw_signer_opts *o, uint32_t now,
+                           const uint8_t *owner, uint16_t type)
+{
+	uint32_t validity = (type == BW_TYPE_DNSKEY || type == BW_TYPE_CDS ||
+	                     type == BW_TYPE_CDNSKEY) ? o->dnskey_validity : o->validity;
+	uint64_t h = bw_hash_name(owner) ^ type;
+
+	return now + validity - (uint32_t)(bw_hash_mix(h) % (validity / 4 + 1));
+}
+
+static int keep_sig(struct worker *w, size_t node, uint32_t ttl,
+                    const uint8_t *rd, int len)
+{
+	if (w->nsigs == w->capsigs) {
+		size_t cap = w->capsigs ? w->capsigs * 2 : 4096;
+		struct sig_out *s = realloc(w->sigs, cap * sizeof(*s));
+		if (s == NULL)
+			return BW_ENOMEM;
+		w->sigs = s;
+		w->capsigs = cap;
+	}
+	if (w->nbytes + (size_t)len > w->capbytes) {
+		size_t cap = w->capbytes ? w->capbytes * 2 : 1 << 20;
+		while (cap < w->nbytes + (size_t)len)
+			cap *= 2;
+		uint8_t *b = realloc(w->bytes, cap);
+		if (b == NULL)
+			return BW_ENOMEM;
+		w->bytes = b;
+		w->capbytes = cap;
+	}
+	memcpy(w->bytes + w->nbytes, rd, (size_t)len);
+	w->sigs[w->nsigs++] = (struct sig_out){ node, (uint16_t)len, ttl,
+	                                        (uint32_t)w->nbytes };
+	w->nbytes += (size_t)len;
+	return 0;
+}
+
+static int sign_rrset(struct worker *w, size_t node, const struct bw_zone_rrset *rs)
+{
+	const struct bw_zone_node *n = &w->z->nodes[node];
+	uint8_t out[BW_RRSIG_FIXED + BW_NAME_MAXLEN + BW_SIG_MAXLEN];
+	uint32_t exp = expiration(w->o, w->now, n->name, rs->type);
+
+	for (size_t k = 0; k < w->ks->n; k++) {
+		const struct bw_key *key = w->ks->keys[k];
+		if (!key_signs(key, rs->type))
+			continue;
+		int len = bw_sign_rrset(key, n->name, rs->type, rs->ttl, rs->rd,
+		                        rs->count, w->now - BACKDATE, exp, out,
+		                        sizeof(out));
+		int ret = len < 0 ? len : keep_sig(w, node, rs->ttl, out, len);
+		if (ret != 0)
+			return ret;
+	}
+	return 0;
+}
+
+static void *work(void *arg)
+{
+	struct worker *w = arg;
+
+	for (size_t i = w->from; i < w->to && w->ret == 0; i++) {
+		const struct bw_zone_node *n = &w->z->nodes[i];
+		for (uint16_t t = 0; t < n->nrrsets && w->ret == 0; t++) {
+			if (needs_signature(n, n->rrsets[t].type))
+				w->ret = sign_rrset(w, i, &n->rrsets[t]);
+		}
+	}
+	return NULL;
+}
+
+static unsigned thread_count(const struct bw_signer_opts *o)
+{
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned n = o->threads ? o->threads : (cores > 0 ? (unsigned)cores : 1);
+	return n > 64 ? 64 : n;
+}
+
+/* Signs all RRsets with the workers; the RRSIGs come back as records. */
+static int sign_all(const struct bw_zone *z, const struct bw_keyset *ks,
+                    const struct bw_signer_opts *o, uint32_t now,
+                    struct worker *w, unsigned nw)
+{
+	int ret = 0;
+
+	for (unsigned i = 0; i < nw; i++) {
+		w[i] = (struct worker){
+			.z = z, .ks = ks, .o = o, .now = now,
+			.from = z->nnodes * i / nw, .to = z->nnodes * (i + 1) / nw,
+		};
+		if (pthread_create(&w[i].thread, NULL, work, &w[i]) != 0)
+			w[i].ret = BW_ENOMEM, w[i].thread = 0;
+	}
+	for (unsigned i = 0; i < nw; i++) {
+		if (w[i].thread != 0)
+			pthread_join(w[i].thread, NULL);
+		if (ret == 0)
+			ret = w[i].ret;
+	}
+	return ret;
+}
+
+static int sig_records(const struct bw_zone *z, const struct worker *w,
+                       unsigned nw, struct bw_rr **out, size_t *n)
+{
+	size_t total = 0;
+
+	for (unsigned i = 0; i < nw; i++)
+		total += w[i].nsigs;
+	*out = calloc(total + 1, sizeof(**out));
+	if (*out == NULL)
+		return BW_ENOMEM;
+	*n = 0;
+	for (unsigned i = 0; i < nw; i++) {
+		for (size_t s = 0; s < w[i].nsigs; s++) {
+			const struct sig_out *so = &w[i].sigs[s];
+			(*out)[(*n)++] = (struct bw_rr){
+				.owner = z->nodes[so->node].name, .type = BW_TYPE_RRSIG,
+				.cls = BW_CLASS_IN, .ttl = so->ttl, .rdlen = so->len,
+				.rdata = w[i].bytes + so->off,
+			};
+		}
+	}
+	return 0;
+}
+
+static int add_chain(struct bw_zone **z, const struct bw_signer_opts *o,
+                     struct bw_diag *d)
+{
+	struct bw_chain chain = { 0 };
+	int ret = o->nsec3 ?
+		bw_chain_build_nsec3(*z, o->salt_len ? o->salt : NULL, o->salt_len,
+		                     o->iterations, o->optout, &chain) :
+		bw_chain_build_nsec(*z, &chain);
+
+	if (ret == 0)
+		ret = rebuild(z, false, chain.rrs, chain.count, d);
+	else
+		bw_diag_report(d, BW_DIAG_ERROR, NULL, 0, "cannot build the %s chain: %s",
+		               o->nsec3 ? "NSEC3" : "NSEC", bw_strerror(ret));
+	bw_chain_free(&chain);
+	return ret;
+}
+
+static int add_signatures(struct bw_zone **z, const struct bw_keyset *ks,
+                          const struct bw_signer_opts *o, uint32_t now,
+                          struct bw_diag *d)
+{
+	unsigned nw = thread_count(o);
+	struct worker *w = calloc(nw, sizeof(*w));
+	struct bw_rr *rrs = NULL;
+	size_t n = 0;
+
+	if (w == NULL)
+		return BW_ENOMEM;
+	int ret = sign_all(*z, ks, o, now, w, nw);
+	if (ret != 0)
+		bw_diag_report(d, BW_DIAG_ERROR, NULL, 0, "signing failed: %s",
+		               bw_strerror(ret));
+	if (ret == 0)
+		ret = sig_records(*z, w, nw, &rrs, &n);
+	if (ret == 0)
+		ret = rebuild(z, false, rrs, n, d);
+	free(rrs);
+	for (unsigned i = 0; i < nw; i++) {
+		free(w[i].sigs);
+		free(w[i].bytes);
+	}
+	free(w);
+	return ret;
+}
+
+int bw_signer_run(struct bw_zone **zone, const struct bw_signer_opts *o,
+                  struct bw_diag *d)
+{
+	uint32_t now = o->now ? o->now : (uint32_t)time(NULL);
+	struct bw_keyset ks = { 0 };
+	struct bw_rr *dnskeys = NULL;
+
+	int ret = load_keys(*zone, o, now, &ks, d);
+	if (ret == 0)
+		ret = dnskey_rrs(*zone, &ks, o->dnskey_ttl ? o->dnskey_ttl : (*zone)->soa_ttl,
+		                 &dnskeys);
+	if (ret == 0)
+		ret = rebuild(zone, true, dnskeys, ks.n, d);
+	if (ret == 0)
+		ret = add_chain(zone, o, d);
+	if (ret == 0)
+		ret = add_signatures(zone, &ks, o, now, d);
+	free(dnskeys);
+	bw_keyset_free(&ks);
+	return ret;
+}

@@ -18,10 +18,12 @@ class Bulwark(Server):
 	name = "bulwark"
 	start_timeout = 60.0
 
-	def __init__(self, zonefile, origin, build_dir, keep=False, presigned=False):
+	def __init__(self, zonefile, origin, build_dir, keep=False, presigned=False,
+			sig_time=None):
 		super().__init__(zonefile, origin, keep)
 		self.build_dir = os.path.abspath(build_dir)
 		self.presigned = presigned
+		self.sig_time = sig_time
 		self.table = None
 
 	def program(self, *parts):
@@ -38,6 +40,8 @@ class Bulwark(Server):
 			self.zonefile, "-o", table, "-z", self.origin]
 		if self.presigned:
 			argv.append("--presigned")
+		if self.sig_time:
+			argv += ["--time", self.sig_time]
 		done = subprocess.run(argv, capture_output=True, text=True)
 		if done.returncode != 0:
 			raise RuntimeError("bulwark-compile failed (%d):\n%s%s" %

@@ -66,6 +66,8 @@ def parse_args(argv):
 		default="off", help="DO bit on every query")
 	do.add_argument("--do-mix", dest="do", action="store_const", const="mix",
 		help="DO bit on half of the queries")
+	p.add_argument("--sig-time", help="check the signatures of a presigned "
+		"zone at this time (YYYYMMDDHHMMSS), for zones signed long ago")
 	p.add_argument("--presigned", choices=("auto", "yes", "no"), default="auto",
 		help="bulwark-compile --presigned: auto = when the zone is signed and "
 		"the run is a DNSSEC one (--sign, --do, --do-mix)")
@@ -95,7 +97,7 @@ def presigned(args):
 def make_server(name, args):
 	if name == "bulwark":
 		return Bulwark(args.zone, args.origin, args.build, keep=args.keep,
-			presigned=presigned(args))
+			presigned=presigned(args), sig_time=args.sig_time)
 	return refserver.REFERENCES[name](args.zone, args.origin, keep=args.keep)
 
 

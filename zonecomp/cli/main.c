@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bulwark/compile.h"
@@ -34,6 +35,7 @@ static void usage(FILE *f)
 	        "              sign as the dnssec-policy NAME of CONF says (named.conf\n"
 	        "              syntax; 'default' is BIND's built-in policy)\n"
 	        "  -j THREADS  signing threads (default: one per core)\n"
+	        "  --time T    sign or check signatures as at T (YYYYMMDDHHMMSS)\n"
 	        "  --expiry-horizon DURATION\n"
 	        "              with --presigned: warn about signatures that expire\n"
 	        "              within DURATION (default 7d)\n"
@@ -162,6 +164,23 @@ static int do_compile(const char *zonefile, struct cli *cli)
 	return 0;
 }
 
+/* YYYYMMDDHHMMSS (UTC) or seconds since the epoch. */
+static int parse_time(const char *text, uint32_t *out)
+{
+	struct tm tm = { 0 };
+	char *end;
+
+	if (strlen(text) == 14 && strptime(text, "%Y%m%d%H%M%S", &tm) != NULL) {
+		*out = (uint32_t)timegm(&tm);
+		return 0;
+	}
+	unsigned long v = strtoul(text, &end, 10);
+	if (*text == '\0' || *end != '\0' || v > UINT32_MAX)
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
 static int bad_value(const char *opt, const char *value)
 {
 	fprintf(stderr, "bulwark-compile: %s: bad value '%s'\n", opt, value);
@@ -177,6 +196,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ "policy", required_argument, NULL, 'P' },
 		{ "presigned", no_argument, NULL, 'S' },
+		{ "time", required_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli cli = { .opts = { .horizon = 7 * 86400 } };
@@ -210,6 +230,10 @@ int main(int argc, char **argv)
 		case 'H':
 			if (bw_ttl_from_text(optarg, strlen(optarg), &cli.opts.horizon) != 0)
 				return bad_value("--expiry-horizon", optarg);
+			break;
+		case 'T':
+			if (parse_time(optarg, &cli.opts.now) != 0)
+				return bad_value("--time", optarg);
 			break;
 		case 'j':
 			cli.opts.threads = (unsigned)strtoul(optarg, NULL, 10);

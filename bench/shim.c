@@ -35,6 +35,7 @@ struct bwb {
 	struct bwb_query *q[BWB_NKINDS];
 	size_t n[BWB_NKINDS], cap[BWB_NKINDS];
 	struct bwb_pool pool;
+	bool do_bit;           /* Queries ask for DNSSEC records. */
 	uint8_t resp[65536];
 	uint8_t scratch[BW_NAME_MAXLEN];
 };
@@ -78,7 +79,7 @@ static const uint8_t *q_wire(const struct bwb *b, const struct bwb_query *q)
 static bool make_query(struct bwb *b, struct bwb_query *q, const char *name,
                        const char *type)
 {
-	uint8_t wire[BW_HDR_LEN + BW_NAME_MAXLEN + 4];
+	uint8_t wire[BW_HDR_LEN + BW_NAME_MAXLEN + 4 + 11];
 	size_t tlen = strlen(name);
 	uint16_t t;
 	int len = bw_name_from_text(wire + BW_HDR_LEN, name, tlen, (const uint8_t *)"");
@@ -90,6 +91,13 @@ static bool make_query(struct bwb *b, struct bwb_query *q, const char *name,
 	bw_put16(wire + BW_HDR_LEN + len, t);
 	bw_put16(wire + BW_HDR_LEN + len + 2, BW_CLASS_IN);
 	q->qlen = (uint16_t)(BW_HDR_LEN + len + 4);
+	if (b->do_bit) {
+		/* EDNS, 1232 octets, DO=1. */
+		static const uint8_t opt[11] = { 0, 0, 41, 4, 0xd0, 0, 0, 0x80, 0, 0, 0 };
+		wire[11] = 1;
+		memcpy(wire + q->qlen, opt, sizeof(opt));
+		q->qlen += sizeof(opt);
+	}
 	q->len = (uint8_t)len;
 	q->tlen = (uint8_t)tlen;
 
@@ -165,6 +173,15 @@ struct bwb *bwb_open(const char *zone, const char *origin, const char *queries)
 	if (origin != NULL && bw_name_from_text(apex, origin, strlen(origin),
 	                                        (const uint8_t *)"") > 0)
 		opts.origin = apex;
+	/* Signed: BW_BENCH_KEYDIR (and a policy as CONF:NAME), DO=1 queries. */
+	opts.keydir = getenv("BW_BENCH_KEYDIR");
+	b->do_bit = opts.keydir != NULL;
+	char *policy = getenv("BW_BENCH_POLICY") ? strdup(getenv("BW_BENCH_POLICY")) : NULL;
+	if (policy != NULL && strchr(policy, ':') != NULL) {
+		*strchr(policy, ':') = '\0';
+		opts.policy_conf = policy;
+		opts.policy_name = policy + strlen(policy) + 1;
+	}
 	double t0 = now();
 	if (bw_compile_file(zone, &opts, &d, &data, &len) != 0 ||
 	    bw_table_from_mem(data, len, true, &b->table, err, sizeof(err)) != 0) {
@@ -174,6 +191,7 @@ struct bwb *bwb_open(const char *zone, const char *origin, const char *queries)
 		return NULL;
 	}
 	b->compile_seconds = now() - t0;
+	free(policy);
 	b->zs = bw_zoneset_new(&b->table, 1);
 	bw_answer_conf_default(&b->conf);
 	if (b->zs == NULL || read_queries(b, queries) != 0) {

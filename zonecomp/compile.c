@@ -3,11 +3,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bulwark/compile.h"
 #include "bulwark/err.h"
 #include "bulwark/wire.h"
 #include "dnssec/chain.h"
+#include "dnssec/policy.h"
 #include "dnssec/signer.h"
 #include "pack.h"
 #include "parser.h"
@@ -77,16 +79,33 @@ static uint32_t now_of(const struct bw_compile_opts *opts)
 
 #define DAY 86400u
 
-/* Signing with the built-in policy: BIND's "default" (14 days). */
+/* Signing as a dnssec-policy says (BIND's "default" without one). */
 static int sign(struct bw_zone **z, const struct bw_compile_opts *opts,
                 struct bw_diag *d)
 {
+	struct bw_policy pol;
+	int ret = 0;
+
+	bw_policy_default(&pol);
+	if (opts->policy_conf != NULL)
+		ret = bw_policy_load(opts->policy_conf, opts->policy_name, &pol, d);
+	if (ret != 0)
+		return ret;
 	struct bw_signer_opts so = {
 		.keydir = opts->keydir, .now = now_of(opts),
-		.validity = 14 * DAY, .dnskey_validity = 14 * DAY,
-		.nsec3 = opts->nsec3, .optout = opts->nsec3_optout,
+		.validity = pol.signatures_validity,
+		.dnskey_validity = pol.signatures_validity_dnskey,
+		.dnskey_ttl = pol.dnskey_ttl,
+		.nsec3 = pol.nsec3 || opts->nsec3,
+		.optout = pol.nsec3_optout || opts->nsec3_optout,
+		.iterations = pol.nsec3_iterations,
+		.policy = &pol,
 		.threads = opts->threads,
 	};
+	/* RFC 9276 recommends no salt; a policy's salt is made at random. */
+	so.salt_len = pol.nsec3_salt_len;
+	if (so.salt_len > 0 && getentropy(so.salt, so.salt_len) != 0)
+		return BW_EIO;
 	return bw_signer_run(z, &so, d);
 }
 

@@ -10,6 +10,7 @@
 #include "bulwark/err.h"
 #include "bulwark/nsec3.h"
 #include "bulwark/wire.h"
+#include "grow.h"
 #include "pack.h"
 #include "render.h"
 
@@ -22,18 +23,12 @@ struct buf {
 
 static int buf_reserve(struct buf *b, size_t n)
 {
-	if (b->len + n <= b->cap)
-		return 0;
-	size_t cap = b->cap ? b->cap : 4096;
-	while (cap < b->len + n)
-		cap *= 2;
-	uint8_t *d = realloc(b->data, cap);
-	if (d == NULL)
-		return BW_ENOMEM;
-	memset(d + b->cap, 0, cap - b->cap);
-	b->data = d;
-	b->cap = cap;
-	return 0;
+	size_t old = b->cap;
+	int ret = bw_grow((void **)&b->data, &b->cap, b->len + n, 1, 4096);
+
+	if (ret == 0 && b->cap > old)
+		memset(b->data + old, 0, b->cap - old);  /* Padding stays zero. */
+	return ret;
 }
 
 struct shard {

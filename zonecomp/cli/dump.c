@@ -112,26 +112,21 @@ static int print_rr(FILE *out, const uint8_t *owner, uint16_t type,
 	       ? BW_EIO : 0;
 }
 
-/* Prints the first RRset of a blob, owned by the node's name. */
-static int dump_blob(FILE *out, const struct bw_tbl_node *node,
-                     const struct bw_tbl_blob *b)
+/* Prints the first \a count records of a blob placed behind its context
+ * name, each with the owner it decodes to. */
+static int dump_records(FILE *out, const uint8_t *ctx, const struct bw_tbl_blob *b,
+                        unsigned count)
 {
 	static uint8_t msg[BW_HDR_LEN + BW_NAME_MAXLEN + 4 + 65536];
 	static uint8_t rd[65536];
-	const uint8_t *name = bw_tbl_node_name(node);
-	size_t start = BW_HDR_LEN + node->name_len + 4u, pos = start;
-	const struct bw_tbl_cut *cut = bw_tbl_blob_cuts(b);
-	unsigned count = b->ncut ? (unsigned)cut[0].an + cut[0].ns + cut[0].ar
-	                         : (unsigned)b->an + b->ns + b->ar;
+	uint8_t owner[BW_NAME_MAXLEN];
+	size_t start = BW_HDR_LEN + b->ctx_len + 4u, pos = start;
 
-	if (b->plain != 0)
-		count = b->plain_an;  /* The RRSIGs after it are dumped apart. */
-
-	memcpy(msg + BW_HDR_LEN, name, node->name_len);
+	memcpy(msg + BW_HDR_LEN, ctx, b->ctx_len);
 	memcpy(msg + start, b->wire, b->len);
 	for (unsigned i = 0; i < count; i++) {
 		size_t next, rdlen;
-		if (bw_name_unpack(msg, start + b->len, pos, NULL, &next) < 0 ||
+		if (bw_name_unpack(msg, start + b->len, pos, owner, &next) < 0 ||
 		    next + 10 > start + b->len)
 			return BW_EMALF;
 		const uint8_t *rr = msg + next;
@@ -139,12 +134,59 @@ static int dump_blob(FILE *out, const struct bw_tbl_node *node,
 		if (next + 10 + len > start + b->len ||
 		    rdata_unpack(type, msg, start + b->len, next + 10, len, rd, &rdlen) != 0)
 			return BW_EMALF;
-		int ret = print_rr(out, name, type, bw_get32(rr + 4), rd, rdlen);
+		int ret = print_rr(out, owner, type, bw_get32(rr + 4), rd, rdlen);
 		if (ret != 0)
 			return ret;
 		pos = next + 10 + len;
 	}
 	return 0;
+}
+
+/* Prints the first RRset of a node's blob: the node's RRset of its type. */
+static int dump_blob(FILE *out, const struct bw_tbl_node *node,
+                     const struct bw_tbl_blob *b)
+{
+	const struct bw_tbl_cut *cut = bw_tbl_blob_cuts(b);
+	unsigned count = b->ncut ? (unsigned)cut[0].an + cut[0].ns + cut[0].ar
+	                         : (unsigned)b->an + b->ns + b->ar;
+
+	if (b->plain != 0)
+		count = b->plain_an;  /* The RRSIGs after it are dumped apart. */
+	return dump_records(out, bw_tbl_node_name(node), b, count);
+}
+
+/* NSEC3 records live outside the name tree: in the index, by hash. */
+struct nsec3_ref {
+	uint8_t owner[BW_NAME_MAXLEN];
+	const struct bw_tbl_blob *blob;
+};
+
+static struct nsec3_ref *nsec3_refs(const struct bw_table *t, size_t *n)
+{
+	const struct bw_tbl_header *h = t->hdr;
+	size_t count = (h->flags & BW_TBL_F_NSEC3) ? h->denial_count : 0;
+	struct nsec3_ref *refs = calloc(count + 1, sizeof(*refs));
+
+	*n = 0;
+	for (size_t i = 0; refs != NULL && i < count; i++) {
+		const struct bw_tbl_nsec3 *e = (const void *)(t->common + h->denial_index +
+		                                              i * sizeof(*e));
+		char label[64];
+		int len = bw_base32hex_encode(e->hash, 20, label, sizeof(label));
+		if (len <= 0 || 1 + (size_t)len + h->apex_len > BW_NAME_MAXLEN)
+			continue;
+		refs[*n].owner[0] = (uint8_t)len;
+		memcpy(refs[*n].owner + 1, label, (size_t)len);
+		memcpy(refs[*n].owner + 1 + len, h->apex, h->apex_len);
+		refs[(*n)++].blob = bw_table_common_blob(t, e->blob);
+	}
+	return refs;
+}
+
+static int dump_nsec3(FILE *out, const struct bw_table *t, const struct nsec3_ref *r)
+{
+	const struct bw_tbl_blob *b = r->blob;
+	return dump_records(out, t->hdr->apex, b, (unsigned)b->an + b->ns + b->ar);
 }
 
 static int dump_node(FILE *out, const struct bw_table *t, const struct node_ref *r)
@@ -175,11 +217,24 @@ int bw_dump_table(const struct bw_table *t, FILE *out)
 		return BW_ENOMEM;
 	}
 	qsort(c.refs, c.n, sizeof(*c.refs), cmp_ref);
+	size_t nn3;
+	struct nsec3_ref *n3 = nsec3_refs(t, &nn3);
+	if (n3 == NULL) {
+		free(c.refs);
+		return BW_ENOMEM;
+	}
 	bw_name_to_text(apex, sizeof(apex), bw_table_apex(t));
 	fprintf(out, "; zone %s serial %u, %zu names\n", apex,
-	        bw_table_serial(t), c.n);
-	for (size_t i = 0; i < c.n && ret == 0; i++)
-		ret = dump_node(out, t, &c.refs[i]);
+	        bw_table_serial(t), c.n + nn3);
+	/* Both lists are in canonical order: merge them. */
+	for (size_t i = 0, j = 0; (i < c.n || j < nn3) && ret == 0; ) {
+		if (j == nn3 || (i < c.n && bw_name_cmp(bw_tbl_node_name(c.refs[i].node),
+		                                        n3[j].owner) < 0))
+			ret = dump_node(out, t, &c.refs[i++]);
+		else
+			ret = dump_nsec3(out, t, &n3[j++]);
+	}
+	free(n3);
 	free(c.refs);
 	if (ret == 0 && fflush(out) != 0)
 		ret = BW_EIO;

@@ -15,7 +15,9 @@
 #include "bulwark/table.h"
 #include "bulwark/wire.h"
 #include "chain.h"
+#include "grow.h"
 #include "key.h"
+#include "policy.h"
 #include "sign.h"
 #include "signer.h"
 
@@ -93,10 +95,45 @@ static int rebuild(struct bw_zone **z, bool drop_dnssec, const struct bw_rr *ext
 	return 0;
 }
 
-/* The zone's keys; a directory without any gets a CSK (BIND's default). */
+/* Makes one key of a policy and writes it, as dnssec-policy would. */
+static int make_key(const struct bw_zone *z, const struct bw_policy_key *pk,
+                    const char *dir, uint32_t now, struct bw_keyset *ks,
+                    struct bw_diag *d)
+{
+	struct bw_key *k = NULL;
+	uint16_t flags = (pk->role & BW_KEY_KSK) ? 257 : 256;
+	int ret = bw_key_generate(&k, z->apex, pk->alg, pk->bits, flags, now);
+	struct bw_key **keys = NULL;
+
+	if (ret == 0)
+		ret = bw_key_init_state(k, pk->role, pk->lifetime, now);
+	if (ret == 0)
+		ret = bw_key_write(k, dir);
+	if (ret == 0) {
+		keys = realloc(ks->keys, (ks->n + 1) * sizeof(*keys));
+		ret = keys ? 0 : BW_ENOMEM;
+	}
+	if (ret != 0) {
+		bw_key_free(k);
+		bw_diag_report(d, BW_DIAG_ERROR, dir, 0, "cannot make a key: %s",
+		               bw_strerror(ret));
+		return ret;
+	}
+	ks->keys = keys;
+	ks->keys[ks->n++] = k;
+	char base[256];
+	bw_key_basename(k, base, sizeof(base));
+	bw_diag_report(d, BW_DIAG_NOTE, dir, 0, "made the key %s", base);
+	return 0;
+}
+
+/* The zone's keys; a directory without any gets the policy's keys (BIND's
+ * default policy: one CSK, ECDSAP256SHA256). */
 static int load_keys(const struct bw_zone *z, const struct bw_signer_opts *o,
                      uint32_t now, struct bw_keyset *ks, struct bw_diag *d)
 {
+	struct bw_policy def;
+	const struct bw_policy *pol = o->policy;
 	int ret = bw_key_load_dir(o->keydir, z->apex, ks);
 
 	if (ret != 0) {
@@ -104,26 +141,15 @@ static int load_keys(const struct bw_zone *z, const struct bw_signer_opts *o,
 		               bw_strerror(ret));
 		return ret;
 	}
-	if (ks->n > 0)
-		return 0;
-	struct bw_key *k;
-	ret = bw_key_generate(&k, z->apex, o->new_alg ? o->new_alg : 13, 0, 257, now);
-	if (ret == 0)
-		ret = bw_key_init_state(k, BW_KEY_CSK, 0, now);
-	if (ret == 0)
-		ret = bw_key_write(k, o->keydir);
-	if (ret == 0)
-		ks->keys = malloc(sizeof(*ks->keys));
-	if (ret != 0 || ks->keys == NULL) {
-		bw_diag_report(d, BW_DIAG_ERROR, o->keydir, 0,
-		               "cannot make a key: %s", bw_strerror(ret ? ret : BW_ENOMEM));
-		return ret ? ret : BW_ENOMEM;
+	if (pol == NULL) {
+		bw_policy_default(&def);
+		pol = &def;
 	}
-	ks->keys[ks->n++] = k;
-	char base[256];
-	bw_key_basename(k, base, sizeof(base));
-	bw_diag_report(d, BW_DIAG_NOTE, o->keydir, 0, "no keys: made the CSK %s", base);
-	return 0;
+	for (size_t i = 0; ks->n == 0 && i < pol->nkeys && ret == 0; i++)
+		ret = make_key(z, &pol->keys[i], o->keydir, now, ks, d);
+	for (size_t i = 1; i < pol->nkeys && ret == 0 && ks->n == 1; i++)
+		ret = make_key(z, &pol->keys[i], o->keydir, now, ks, d);
+	return ret;
 }
 
 static int dnskey_rrs(const struct bw_zone *z, const struct bw_keyset *ks,
@@ -174,13 +200,38 @@ static bool needs_signature(const struct bw_zone_node *n, uint16_t type)
 	return true;
 }
 
-static bool key_signs(const struct bw_key *k, uint16_t type)
+static bool can_sign(const struct bw_key *k)
 {
-	enum bw_key_role role = bw_key_role(k);
+	return k->has_private && !(k->flags & 0x0080);  /* Not revoked. */
+}
+
+/* The roles a key plays: as dnssec-signzone does, a KSK signs everything
+ * when its algorithm has no ZSK, and a ZSK signs the key set when there
+ * is no KSK. */
+static enum bw_key_role effective_role(const struct bw_keyset *ks,
+                                       const struct bw_key *k)
+{
+	enum bw_key_role role = bw_key_role(k), others = 0;
+
+	for (size_t i = 0; i < ks->n; i++) {
+		if (ks->keys[i]->alg == k->alg && can_sign(ks->keys[i]))
+			others |= bw_key_role(ks->keys[i]);
+	}
+	if (!(others & BW_KEY_ZSK))
+		role |= BW_KEY_ZSK;
+	if (!(others & BW_KEY_KSK))
+		role |= BW_KEY_KSK;
+	return role;
+}
+
+static bool key_signs(const struct bw_keyset *ks, const struct bw_key *k,
+                      uint16_t type)
+{
 	bool apex_key_set = type == BW_TYPE_DNSKEY || type == BW_TYPE_CDS ||
 	                    type == BW_TYPE_CDNSKEY;
+	enum bw_key_role role = effective_role(ks, k);
 
-	if (!k->has_private || (k->flags & 0x0080))  /* Revoked keys: no. */
+	if (!can_sign(k))
 		return false;
 	return apex_key_set ? (role & BW_KEY_KSK) != 0 : (role & BW_KEY_ZSK) != 0;
 }
@@ -200,24 +251,11 @@ static uint32_t expiration(const struct bw_signer_opts *o, uint32_t now,
 static int keep_sig(struct worker *w, size_t node, uint32_t ttl,
                     const uint8_t *rd, int len)
 {
-	if (w->nsigs == w->capsigs) {
-		size_t cap = w->capsigs ? w->capsigs * 2 : 4096;
-		struct sig_out *s = realloc(w->sigs, cap * sizeof(*s));
-		if (s == NULL)
-			return BW_ENOMEM;
-		w->sigs = s;
-		w->capsigs = cap;
-	}
-	if (w->nbytes + (size_t)len > w->capbytes) {
-		size_t cap = w->capbytes ? w->capbytes * 2 : 1 << 20;
-		while (cap < w->nbytes + (size_t)len)
-			cap *= 2;
-		uint8_t *b = realloc(w->bytes, cap);
-		if (b == NULL)
-			return BW_ENOMEM;
-		w->bytes = b;
-		w->capbytes = cap;
-	}
+	if (bw_grow((void **)&w->sigs, &w->capsigs, w->nsigs + 1,
+	            sizeof(*w->sigs), 4096) != 0 ||
+	    bw_grow((void **)&w->bytes, &w->capbytes, w->nbytes + (size_t)len,
+	            1, 1 << 20) != 0)
+		return BW_ENOMEM;
 	memcpy(w->bytes + w->nbytes, rd, (size_t)len);
 	w->sigs[w->nsigs++] = (struct sig_out){ node, (uint16_t)len, ttl,
 	                                        (uint32_t)w->nbytes };
@@ -233,7 +271,7 @@ static int sign_rrset(struct worker *w, size_t node, const struct bw_zone_rrset 
 
 	for (size_t k = 0; k < w->ks->n; k++) {
 		const struct bw_key *key = w->ks->keys[k];
-		if (!key_signs(key, rs->type))
+		if (!key_signs(w->ks, key, rs->type))
 			continue;
 		int len = bw_sign_rrset(key, n->name, rs->type, rs->ttl, rs->rd,
 		                        rs->count, w->now - BACKDATE, exp, out,

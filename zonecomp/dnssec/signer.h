@@ -21,8 +21,8 @@ struct bw_signer_opts {
 	uint16_t iterations;
 	uint8_t salt_len;
 	uint8_t salt[255];
-	uint8_t new_alg;             /*!< Algorithm of a CSK made when the
-	                                  directory has no key (0: 13). */
+	const struct bw_policy *policy; /*!< Keys to make when the directory
+	                                  has none (NULL: one CSK, 13). */
 	unsigned threads;            /*!< 0: one per core. */
 };
 

@@ -45,11 +45,20 @@ def timed(argv, cwd=None):
 
 
 def rss_kb(pid):
-	with open("/proc/%d/status" % pid) as f:
-		for line in f:
-			if line.startswith("VmRSS:"):
-				return int(line.split()[1])
-	return 0
+	"""Resident memory of a process and its children (NSD serves from
+	forked children)."""
+	total = 0
+	for entry in os.listdir("/proc"):
+		if not entry.isdigit():
+			continue
+		try:
+			with open("/proc/%s/status" % entry) as f:
+				fields = dict(line.split(":", 1) for line in f if ":" in line)
+		except OSError:
+			continue
+		if int(entry) == pid or int(fields.get("PPid", "0").strip()) == pid:
+			total += int(fields.get("VmRSS", "0 kB").split()[0])
+	return total
 
 
 def main():
@@ -83,14 +92,14 @@ def main():
 		"nsec": {
 			"bulwark-compile": [compiler, zone, "-z", args.origin, "-k", keydir,
 				"-j", j, "-o", table],
-			"dnssec-signzone": ["dnssec-signzone", "-N", "keep", "-j", j, "-S",
+			"dnssec-signzone": ["dnssec-signzone", "-N", "keep", "-j", j, "-S", "-z",
 				"-K", keydir, "-o", args.origin, "-f", zone + ".bind", zone],
 			"ldns-signzone": ["ldns-signzone", "-f", zone + ".ldns", zone, key],
 		},
 		"nsec3": {
 			"bulwark-compile": [compiler, zone, "-z", args.origin, "-k", keydir,
 				"-c", policy, "--policy", "bench-nsec3", "-j", j, "-o", table],
-			"dnssec-signzone": ["dnssec-signzone", "-N", "keep", "-j", j, "-S",
+			"dnssec-signzone": ["dnssec-signzone", "-N", "keep", "-j", j, "-S", "-z",
 				"-3", "-", "-H", "0", "-K", keydir, "-o", args.origin,
 				"-f", zone + ".bind", zone],
 			"ldns-signzone": ["ldns-signzone", "-n", "-t", "0", "-f",

@@ -469,6 +469,100 @@ static void test_zoneset(void **state)
 	bw_table_close(t[1]);
 }
 
+/* ---- Signed zone, DO=1 (RFC 4035 §3.1). ---- */
+
+static const char signed_text[] =
+	"$ORIGIN example.org.\n"
+	"$TTL 600\n"
+	"@ SOA ns1 hostmaster 7 3600 900 604800 300\n"
+	"@ NS ns1\n"
+	"ns1 A 192.0.2.1\n"
+	"www A 192.0.2.80\n"
+	"*.wild TXT \"w\"\n"
+	"secure NS ns.secure\n"
+	"secure DS 12345 13 2 0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF\n"
+	"ns.secure A 192.0.2.53\n"
+	"insecure NS ns.insecure\n"
+	"ns.insecure A 192.0.2.54\n";
+
+static int count_type(const struct tu_resp *r, int section, uint16_t type)
+{
+	int n = 0;
+	for (size_t i = 0; i < r->nrr; i++)
+		n += r->rr[i].section == section && r->rr[i].type == type;
+	return n;
+}
+
+/* Runs a DO=1 (or DO=0) query against the signed zone. */
+static void ask_signed(struct bw_zoneset *zs, const char *name, uint16_t type,
+                       bool do_bit)
+{
+	struct tu_q o = { .id = 11, .edns = true, .bufsize = 4096, .do_bit = do_bit };
+	size_t qlen = tu_query(F->q, name, type, &o);
+	size_t len = bw_answer(zs, &F->conf, F->q, qlen, F->r, sizeof(F->r), 0,
+	                       &F->info);
+	assert_true(len > 0);
+	tu_parse(F->r, len, &F->resp);
+	assert_false(F->resp.flags & BW_FLAG_TC);
+}
+
+static void test_dnssec_answers(void **state)
+{
+	(void)state;
+	struct bw_table *t = tu_load_signed(signed_text, "example.org.");
+	struct bw_zoneset *zs = bw_zoneset_new(&t, 1);
+	const struct tu_resp *r = &F->resp;
+
+	/* Positive: the RRset and its RRSIG; without DO, no RRSIG. */
+	ask_signed(zs, "www.example.org.", BW_TYPE_A, true);
+	assert_int_equal(count_type(r, 0, BW_TYPE_A), 1);
+	assert_int_equal(count_type(r, 0, BW_TYPE_RRSIG), 1);
+	assert_true(r->opt_do);
+	ask_signed(zs, "www.example.org.", BW_TYPE_A, false);
+	assert_int_equal(r->an, 1);
+	assert_int_equal(count_type(r, 0, BW_TYPE_RRSIG), 0);
+	/* NXDOMAIN: SOA, the NSEC covering the name, the one covering the
+	 * wildcard (here the same), each signed. */
+	ask_signed(zs, "nope.example.org.", BW_TYPE_A, true);
+	assert_int_equal(r->rcode, BW_RCODE_NXDOMAIN);
+	assert_int_equal(count_type(r, 1, BW_TYPE_SOA), 1);
+	assert_true(count_type(r, 1, BW_TYPE_NSEC) >= 1);
+	assert_int_equal(count_type(r, 1, BW_TYPE_RRSIG),
+	                 1 + count_type(r, 1, BW_TYPE_NSEC));
+	ask_signed(zs, "nope.example.org.", BW_TYPE_A, false);
+	assert_int_equal(r->ns, 1);
+	/* NODATA: the name's own NSEC. */
+	ask_signed(zs, "www.example.org.", BW_TYPE_MX, true);
+	assert_int_equal(r->rcode, BW_RCODE_NOERROR);
+	assert_int_equal(count_type(r, 1, BW_TYPE_NSEC), 1);
+	assert_int_equal(count_type(r, 1, BW_TYPE_RRSIG), 2);
+	/* Wildcard: expanded answer, its RRSIG, and the NSEC proving that the
+	 * name itself does not exist. */
+	ask_signed(zs, "x.wild.example.org.", BW_TYPE_TXT, true);
+	assert_int_equal(count_type(r, 0, BW_TYPE_TXT), 1);
+	assert_int_equal(count_type(r, 0, BW_TYPE_RRSIG), 1);
+	assert_int_equal(count_type(r, 1, BW_TYPE_NSEC), 1);
+	/* Referrals: DS and its RRSIG, or the NSEC proving there is no DS. */
+	ask_signed(zs, "a.secure.example.org.", BW_TYPE_A, true);
+	assert_false(r->flags & BW_FLAG_AA);
+	assert_int_equal(count_type(r, 1, BW_TYPE_DS), 1);
+	assert_int_equal(count_type(r, 1, BW_TYPE_RRSIG), 1);
+	ask_signed(zs, "a.insecure.example.org.", BW_TYPE_A, true);
+	assert_int_equal(count_type(r, 1, BW_TYPE_DS), 0);
+	assert_int_equal(count_type(r, 1, BW_TYPE_NSEC), 1);
+	assert_int_equal(count_type(r, 2, BW_TYPE_A), 1);
+	/* DS from the parent side, signed; absent DS: NODATA with the NSEC. */
+	ask_signed(zs, "secure.example.org.", BW_TYPE_DS, true);
+	assert_true(r->flags & BW_FLAG_AA);
+	assert_int_equal(count_type(r, 0, BW_TYPE_DS), 1);
+	assert_int_equal(count_type(r, 0, BW_TYPE_RRSIG), 1);
+	ask_signed(zs, "insecure.example.org.", BW_TYPE_DS, true);
+	assert_int_equal(r->an, 0);
+	assert_int_equal(count_type(r, 1, BW_TYPE_NSEC), 1);
+	bw_zoneset_free(zs);
+	bw_table_close(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -488,6 +582,7 @@ int main(void)
 		cmocka_unit_test(test_chaos),
 		cmocka_unit_test(test_meta_types),
 		cmocka_unit_test(test_zoneset),
+		cmocka_unit_test(test_dnssec_answers),
 	};
 	return cmocka_run_group_tests_name("answer", tests, setup, teardown);
 }

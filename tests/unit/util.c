@@ -15,12 +15,15 @@
 #include "bulwark/wire.h"
 #include "util.h"
 
+/* The key directory tu_compile() signs with, or NULL. */
+static const char *sign_keydir;
+
 int tu_compile(const char *text, const char *origin, struct bw_diag *d,
                uint8_t **table, size_t *len)
 {
 	char path[] = "/tmp/bw-test-zone-XXXXXX";
 	uint8_t apex[BW_NAME_MAXLEN];
-	struct bw_compile_opts opts = { 0 };
+	struct bw_compile_opts opts = { .keydir = sign_keydir, .threads = 1 };
 	int fd = mkstemp(path);
 
 	assert_true(fd >= 0);
@@ -34,6 +37,20 @@ int tu_compile(const char *text, const char *origin, struct bw_diag *d,
 	int ret = bw_compile_file(path, &opts, d, table, len);
 	unlink(path);
 	return ret;
+}
+
+struct bw_table *tu_load_signed(const char *text, const char *origin)
+{
+	char dir[] = "/tmp/bw-test-keys-XXXXXX";
+	char cmd[128];
+
+	assert_non_null(mkdtemp(dir));
+	sign_keydir = dir;  /* Empty: the compiler makes a CSK there. */
+	struct bw_table *t = tu_load(text, origin);
+	sign_keydir = NULL;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+	return t;
 }
 
 struct bw_table *tu_load(const char *text, const char *origin)

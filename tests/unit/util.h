@@ -24,6 +24,12 @@ int tu_compile(const char *text, const char *origin, struct bw_diag *d,
  */
 struct bw_table *tu_load(const char *text, const char *origin);
 
+/*!
+ * \brief Like tu_load(), signed with a new ECDSAP256SHA256 CSK and NSEC
+ *        (bulwark-compile -k with an empty key directory).
+ */
+struct bw_table *tu_load_signed(const char *text, const char *origin);
+
 /*! Options of a query built by tu_query(). */
 struct tu_q {
 	uint16_t id, flags, qclass;

@@ -616,7 +616,9 @@ static int ds_index(struct packer *p)
 	return ret;
 }
 
-static int ds_negative(struct packer *p)
+/* The SOA in authority, TTL min(SOA TTL, MINIMUM) (RFC 2308), for
+ * NXDOMAIN and NODATA; with \a sign its RRSIG follows. */
+static int render_negative(struct packer *p, bool sign, uint32_t *at)
 {
 	const struct bw_zone *z = p->z;
 	const struct bw_zone_rrset *soa = bw_zone_rrset(&z->nodes[0], BW_TYPE_SOA);
@@ -624,9 +626,9 @@ static int ds_negative(struct packer *p)
 
 	bw_rnd_begin(p->rnd, z->nodes[0].name, BW_TB_AA);
 	if (soa == NULL || !put_signed(p, BW_SEC_NS, &z->nodes[0], z->nodes[0].name,
-	                               soa, ttl, true))
+	                               soa, ttl, sign))
 		return BW_EZONE;
-	return append_blob(&p->common, p->rnd, &p->neg_do_at);
+	return append_blob(&p->common, p->rnd, at);
 }
 
 /* Everything zone-wide that a signed table adds. */
@@ -634,7 +636,7 @@ static int ds_prepare(struct packer *p)
 {
 	int ret = ds_chain(p);
 	if (ret == 0)
-		ret = ds_negative(p);
+		ret = render_negative(p, true, &p->neg_do_at);
 	if (ret == 0)
 		ret = ds_denial_blobs(p);
 	if (ret == 0)
@@ -751,20 +753,6 @@ static int render_blobs(struct packer *p)
 		}
 	}
 	return 0;
-}
-
-static int render_negative(struct packer *p, struct buf *zb, uint32_t *at)
-{
-	const struct bw_zone *z = p->z;
-	const struct bw_zone_rrset *soa = bw_zone_rrset(&z->nodes[0], BW_TYPE_SOA);
-	uint32_t ttl = z->soa_ttl < z->soa_minimum ? z->soa_ttl : z->soa_minimum;
-
-	if (soa == NULL)
-		return BW_EZONE;
-	bw_rnd_begin(p->rnd, z->nodes[0].name, BW_TB_AA);
-	if (!bw_rnd_rrset(p->rnd, BW_SEC_NS, z->nodes[0].name, soa, ttl, NULL))
-		return BW_EZONE;
-	return append_blob(zb, p->rnd, at);
 }
 
 static void fill_header(const struct packer *p, uint8_t *file, size_t len,
@@ -914,7 +902,7 @@ int bw_pack_zone(const struct bw_zone *z, struct bw_diag *d, uint8_t **out,
 		ds_detect(p);
 		layout(p);
 		/* The negative blob first: common offset 0 means "none". */
-		ret = render_negative(p, &p->common, &p->neg_at);
+		ret = render_negative(p, false, &p->neg_at);
 	}
 	if (ret == 0 && p->ds.on)
 		ret = ds_prepare(p);

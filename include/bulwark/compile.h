@@ -28,8 +28,6 @@ struct bw_compile_opts {
 	const char *keydir;      /*!< Sign with the keys there (NULL: don't). */
 	const char *policy_conf; /*!< File with dnssec-policy blocks. */
 	const char *policy_name; /*!< Policy to sign with ("default"). */
-	bool nsec3;              /*!< Signing: NSEC3 (RFC 9276 parameters). */
-	bool nsec3_optout;
 	unsigned threads;        /*!< Signing threads; 0: one per core. */
 	uint32_t now;            /*!< Signing and checking time; 0: clock. */
 };

@@ -198,9 +198,9 @@ static void reload(struct daemon *dm)
 		bw_conf_free(nc);
 		return;
 	}
-	/* bw_udp_publish() returns once no worker (UDP or TCP) uses the old
+	/* bw_zoneset_publish() returns once no worker (UDP or TCP) uses the old
 	 * set. */
-	(void)bw_udp_publish(nz.zs);
+	(void)bw_zoneset_publish(nz.zs);
 	zones_free(&dm->zones);
 	dm->zones = nz;
 	bw_log(LOG_INFO, "reload done: %zu zones", nz.n);
@@ -304,7 +304,7 @@ static int start(struct daemon *dm)
 	if (rc != 0)
 		return rc;
 	answer_conf(dm);
-	(void)bw_udp_publish(dm->zones.zs);
+	(void)bw_zoneset_publish(dm->zones.zs);
 	rc = start_udp(dm);
 	if (rc == 0)
 		rc = start_tcp(dm);
@@ -346,7 +346,7 @@ static void shutdown_all(struct daemon *dm)
 		log_tcp_stats(dm->tcp);
 	bw_tcp_stop(dm->tcp);
 	bw_udp_stop(dm->udp);
-	(void)bw_udp_publish(NULL);
+	(void)bw_zoneset_publish(NULL);
 	zones_free(&dm->zones);
 	if (dm->pid_written)
 		(void)unlink(dm->conf->pid_file);

@@ -500,7 +500,7 @@ static void *loop_main(void *arg)
 
 		t->now_ms = clock_ms();
 		/* One snapshot per batch; valid until the quiescent state. */
-		t->zs = bw_udp_zones();
+		t->zs = bw_zoneset_current();
 		for (int i = 0; i < n; i++)
 			dispatch(t, &ev[i]);
 		t->zs = NULL;

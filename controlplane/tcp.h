@@ -4,7 +4,7 @@
  *  listen address, reads 2-byte length-prefixed queries (pipelined or
  *  split over segments), answers each with bw_answer(BW_ANSWER_TCP) and
  *  queues the responses per connection.  The loop is a liburcu QSBR reader
- *  of the set published with bw_udp_publish().
+ *  of the set published with bw_zoneset_publish().
  */
 #ifndef BULWARK_CP_TCP_H
 #define BULWARK_CP_TCP_H
@@ -49,7 +49,7 @@ struct bw_tcp;
 /*!
  * \brief Opens every listen socket, then starts the loop thread.  It
  *        inherits the caller's signal mask and answers from the set
- *        given to bw_udp_publish(); while that is NULL, queries are
+ *        given to bw_zoneset_publish(); while that is NULL, queries are
  *        skipped and counted.
  *
  * When tcp-clients connections are open, a new one closes the connection

@@ -60,9 +60,6 @@ struct bw_udp {
 	int stop;                 /* Set once; read with relaxed loads. */
 };
 
-/* The zone set that the workers answer from (RCU-protected). */
-static struct bw_zoneset *udp_zones;
-
 /* ---- Counters. ---- */
 
 void bw_udp_stats(const struct bw_udp *u, struct bw_udp_stats *sum)
@@ -77,24 +74,6 @@ void bw_udp_stats(const struct bw_udp *u, struct bw_udp_stats *sum)
 		for (unsigned r = 0; r < BW_UDP_RCODES; r++)
 			sum->rcode[r] += bw_stat_get(&st->rcode[r]);
 	}
-}
-
-/* ---- Publication. ---- */
-
-struct bw_zoneset *bw_udp_zones(void)
-{
-	return rcu_dereference(udp_zones);
-}
-
-struct bw_zoneset *bw_udp_publish(struct bw_zoneset *zs)
-{
-	/* rcu_xchg_pointer orders the set's construction before its
-	 * publication; synchronize_rcu waits for every online worker to
-	 * pass a quiescent state, after which none holds the old pointer. */
-	struct bw_zoneset *old = rcu_xchg_pointer(&udp_zones, zs);
-
-	synchronize_rcu();
-	return old;
 }
 
 /* ---- The packet loop. ---- */
@@ -205,7 +184,7 @@ static unsigned serve_batch(struct udp_worker *w, const struct udp_sock *s)
 	if (n <= 0)
 		return 0;
 	/* One snapshot per batch; valid until the next quiescent state. */
-	zs = bw_udp_zones();
+	zs = bw_zoneset_current();
 	for (unsigned i = 0; i < (unsigned)n; i++) {
 		if (answer_one(w, zs, i, ntx, s->wild))
 			ntx++;

@@ -59,7 +59,7 @@ struct bw_udp;
 /*!
  * \brief Opens every socket, then starts the workers.  They inherit the
  *        caller's signal mask and answer from the set given to
- *        bw_udp_publish(); while that is NULL, queries are dropped
+ *        bw_zoneset_publish(); while that is NULL, queries are dropped
  *        and counted.
  *
  * \param conf    Settings (copied).
@@ -82,26 +82,5 @@ void bw_udp_stop(struct bw_udp *u);
  *        an instant).
  */
 void bw_udp_stats(const struct bw_udp *u, struct bw_udp_stats *sum);
-
-/*!
- * \brief Makes \a zs the set the workers answer from and waits until no
- *        worker uses the previous one.
- *
- * Must not be called from a registered RCU reader thread.
- * \param zs  New set, or NULL.
- * \return The previous set, now unused: the caller frees it (and its
- *         tables).
- */
-struct bw_zoneset *bw_udp_publish(struct bw_zoneset *zs);
-
-/*!
- * \brief The published zone set (rcu_dereference), for the UDP workers and
- *        the TCP loop alike.
- *
- * Call only from a registered, online QSBR reader; the set stays valid
- * until that thread's next quiescent state.
- * \return The set, or NULL when none is published.
- */
-struct bw_zoneset *bw_udp_zones(void);
 
 #endif /* BULWARK_CP_UDP_H */

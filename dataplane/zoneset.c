@@ -2,6 +2,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <urcu-qsbr.h>
 
 #include "bulwark/wire.h"
 #include "bulwark/zoneset.h"
@@ -73,4 +74,24 @@ const struct bw_table *bw_zoneset_find(const struct bw_zoneset *zs,
 	for (int k = 1; k <= nl; k++)
 		hash[k] = bw_hash_label(hash[k - 1], lname + loff[nl - k]);
 	return bw_zoneset_match(zs, hash, lname, loff, nl);
+}
+
+/* ---- Publication. ---- */
+
+static struct bw_zoneset *published;
+
+struct bw_zoneset *bw_zoneset_current(void)
+{
+	return rcu_dereference(published);
+}
+
+struct bw_zoneset *bw_zoneset_publish(struct bw_zoneset *zs)
+{
+	/* rcu_xchg_pointer orders the set's construction before its
+	 * publication; synchronize_rcu waits for every online reader to
+	 * pass a quiescent state, after which none holds the old pointer. */
+	struct bw_zoneset *old = rcu_xchg_pointer(&published, zs);
+
+	synchronize_rcu();
+	return old;
 }

@@ -31,4 +31,25 @@ size_t bw_zoneset_count(const struct bw_zoneset *zs);
 const struct bw_table *bw_zoneset_find(const struct bw_zoneset *zs,
                                        const uint8_t *lname);
 
+/*!
+ * \brief Makes \a zs the set that every worker answers from (UDP on
+ *        kernel sockets or DPDK, and TCP), and waits until no worker uses
+ *        the previous one.
+ *
+ * Must not be called from a registered RCU reader thread.
+ * \param zs  New set, or NULL.
+ * \return The previous set, now unused: the caller frees it (and its
+ *         tables).
+ */
+struct bw_zoneset *bw_zoneset_publish(struct bw_zoneset *zs);
+
+/*!
+ * \brief The published zone set (rcu_dereference).
+ *
+ * Call only from a registered, online liburcu QSBR reader; the set stays
+ * valid until that thread's next quiescent state.
+ * \return The set, or NULL when none is published.
+ */
+struct bw_zoneset *bw_zoneset_current(void);
+
 #endif /* BULWARK_ZONESET_H */

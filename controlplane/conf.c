@@ -1052,25 +1052,73 @@ static void dp_eal_args(struct pctx *p, const struct cstmt *s)
 	stmt_string(p, s, &p->c->eal_args, NULL);
 }
 
+/* "ADDRESS" or "ADDRESS/PREFIX" (the exception interface's subnet). */
 static void dp_port_address(struct pctx *p, struct bw_conf_port *port,
                             const struct cstmt *e)
 {
 	struct sockaddr_storage ss;
+	char host[INET6_ADDRSTRLEN + 16];
+	const char *txt, *slash;
+	unsigned long prefix = 0;
 	socklen_t len;
 
-	if (strcasecmp(e->name, "address") != 0) {
-		perr(p, e->file, e->line, "unknown statement '%s' in port '%s'",
-		     e->name, port->name);
-		return;
-	}
 	if (!check_shape(p, e, 1, 1, false))
 		return;
-	if (!addr_parse(e->vals[0].text, false, 53, &ss, &len)) {
+	txt = e->vals[0].text;
+	slash = strchr(txt, '/');
+	if (slash != NULL && (size_t)(slash - txt) < sizeof(host)) {
+		memcpy(host, txt, (size_t)(slash - txt));
+		host[slash - txt] = '\0';
+		txt = host;
+	}
+	if ((slash != NULL && txt != host) ||
+	    !addr_parse(txt, false, 53, &ss, &len)) {
 		perr(p, e->file, e->vals[0].line, "address: bad address '%s'",
 		     e->vals[0].text);
 		return;
 	}
+	if (slash != NULL &&
+	    !parse_uint(slash + 1, 1, ss.ss_family == AF_INET ? 32 : 128, &prefix)) {
+		perr(p, e->file, e->vals[0].line,
+		     "address: bad prefix length in '%s' (1-%u)", e->vals[0].text,
+		     ss.ss_family == AF_INET ? 32u : 128u);
+		return;
+	}
 	addr_add(p, &port->addrs, &port->naddrs, &ss, len, e);
+	if (port->naddrs > 0 && addr_same(&port->addrs[port->naddrs - 1].ss, &ss))
+		port->addrs[port->naddrs - 1].prefix = (uint8_t)prefix;
+}
+
+/* exception "IFNAME" | none; */
+static void dp_port_exception(struct pctx *p, struct bw_conf_port *port,
+                              const struct cstmt *e)
+{
+	if (!check_shape(p, e, 1, 1, false))
+		return;
+	if (is_word(&e->vals[0], "none")) {
+		port->no_exception = true;
+		return;
+	}
+	if (strlen(e->vals[0].text) >= 16 || e->vals[0].text[0] == '\0' ||
+	    strpbrk(e->vals[0].text, "/ \t,=") != NULL) {
+		perr(p, e->file, e->vals[0].line,
+		     "exception: '%s' is not an interface name (1-15 characters, "
+		     "no '/', ',', '=' or blanks)", e->vals[0].text);
+		return;
+	}
+	set_str(p, &port->exception, e->vals[0].text);
+}
+
+static void dp_port_stmt(struct pctx *p, struct bw_conf_port *port,
+                         const struct cstmt *e)
+{
+	if (strcasecmp(e->name, "address") == 0)
+		dp_port_address(p, port, e);
+	else if (strcasecmp(e->name, "exception") == 0)
+		dp_port_exception(p, port, e);
+	else
+		perr(p, e->file, e->line, "unknown statement '%s' in port '%s'",
+		     e->name, port->name);
 }
 
 static void dp_port(struct pctx *p, const struct cstmt *s)
@@ -1096,14 +1144,23 @@ static void dp_port(struct pctx *p, const struct cstmt *s)
 	if (port->name == NULL)
 		return;
 	for (const struct cstmt *e = block_stmts(s); e != NULL; e = e->next)
-		dp_port_address(p, port, e);
+		dp_port_stmt(p, port, e);
 	if (port->naddrs == 0)
 		perr(p, s->file, s->line, "port '%s': no address", port->name);
+}
+
+static void dp_mbufs(struct pctx *p, const struct cstmt *s)
+{
+	unsigned long n;
+
+	if (stmt_uint(p, s, 1024, 1ul << 26, &n))
+		p->c->mbufs = (unsigned)n;
 }
 
 static const struct handler dataplane_handlers[] = {
 	{ "eal-args", dp_eal_args, false },
 	{ "io", dp_io, false },
+	{ "mbufs", dp_mbufs, false },
 	{ "port", dp_port, true },
 	{ "workers", dp_workers, false },
 };
@@ -1322,6 +1379,7 @@ void bw_conf_free(struct bw_conf *c)
 	for (size_t i = 0; i < c->nports; i++) {
 		free(c->ports[i].name);
 		free(c->ports[i].addrs);
+		free(c->ports[i].exception);
 	}
 	for (size_t i = 0; i < c->nfiles; i++)
 		free(c->files[i]);

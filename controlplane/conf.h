@@ -34,11 +34,16 @@ struct bw_conf_addr {
 	socklen_t len;
 	const char *file;         /*!< Points into bw_conf.files. */
 	unsigned line;
+	uint8_t prefix;           /*!< Port addresses: prefix length given
+	                               after '/', or 0. */
 };
 
 /*! A `dataplane { port "NAME" { address ...; }; }` entry. */
 struct bw_conf_port {
 	char *name;
+	char *exception;          /*!< Exception interface name, or NULL:
+	                               the default (bwx0, bwx1, ...). */
+	bool no_exception;        /*!< `exception none;` */
 	struct bw_conf_addr *addrs;
 	size_t naddrs;
 };
@@ -77,6 +82,7 @@ struct bw_conf {
 	unsigned workers;         /*!< At least 1. */
 	int cpu_first;            /*!< First lcore of `workers A-B`, or -1. */
 	char *eal_args;
+	unsigned mbufs;           /*!< `mbufs N`; 0 unless set. */
 	struct bw_conf_port *ports;
 	size_t nports;
 

@@ -17,6 +17,7 @@
 
 #include "bulwark/answer.h"
 #include "bulwark/compile.h"
+#include "bulwark/dataplane.h"
 #include "bulwark/err.h"
 #include "bulwark/table.h"
 #include "bulwark/zoneset.h"
@@ -44,6 +45,7 @@ struct daemon {
 	struct bw_answer_conf answer;
 	struct zones zones;           /* The published set. */
 	struct bw_udp *udp;
+	struct bw_dpdk *dpdk;
 	struct bw_tcp *tcp;
 	bool pid_written;
 };
@@ -167,6 +169,8 @@ static bool addrs_same(const struct bw_conf *a, const struct bw_conf *b)
 static bool restart_needed(const struct bw_conf *a, const struct bw_conf *b)
 {
 	return !addrs_same(a, b) || a->io != b->io || a->workers != b->workers ||
+	       !str_same(a->eal_args, b->eal_args) || a->nports != b->nports ||
+	       a->mbufs != b->mbufs ||
 	       a->cpu_first != b->cpu_first ||
 	       a->edns_udp_size != b->edns_udp_size ||
 	       a->tcp_clients != b->tcp_clients ||
@@ -253,6 +257,67 @@ static int start_udp(struct daemon *dm)
 	return rc;
 }
 
+static void dpdk_log(const char *msg)
+{
+	bw_log(LOG_INFO, "%s", msg);
+}
+
+/* The dataplane's view of the `port` statements; freed by the caller. */
+static struct bw_dpdk_port_conf *dpdk_ports(const struct bw_conf *c,
+                                            char (*names)[16])
+{
+	struct bw_dpdk_port_conf *pc = calloc(c->nports, sizeof(*pc));
+	struct bw_dpdk_addr *addrs;
+	size_t total = 0;
+
+	for (size_t i = 0; i < c->nports; i++)
+		total += c->ports[i].naddrs;
+	addrs = calloc(total + 1, sizeof(*addrs));
+	if (pc == NULL || addrs == NULL) {
+		free(pc);
+		free(addrs);
+		return NULL;
+	}
+	for (size_t i = 0; i < c->nports; i++) {
+		const struct bw_conf_port *cp = &c->ports[i];
+
+		pc[i].name = cp->name;
+		snprintf(names[i], sizeof(names[i]), "bwx%u", (unsigned)(i % 1000));
+		pc[i].exception = cp->no_exception ? NULL :
+		                  cp->exception != NULL ? cp->exception : names[i];
+		pc[i].addrs = addrs;
+		pc[i].naddrs = cp->naddrs;
+		for (size_t k = 0; k < cp->naddrs; k++, addrs++) {
+			addrs->ss = cp->addrs[k].ss;
+			addrs->prefix = cp->addrs[k].prefix;
+		}
+	}
+	return pc;
+}
+
+static int start_dpdk(struct daemon *dm)
+{
+	const struct bw_conf *c = dm->conf;
+	char (*names)[16] = calloc(c->nports + 1, sizeof(*names));
+	struct bw_dpdk_port_conf *pc = names != NULL ? dpdk_ports(c, names) : NULL;
+	struct bw_dpdk_conf dc = {
+		.eal_args = c->eal_args, .ports = pc, .nports = c->nports,
+		.workers = c->workers, .lcore_first = c->cpu_first,
+		.mbufs = c->mbufs, .answer = &dm->answer, .log = dpdk_log,
+	};
+	char err[512] = "";
+	int rc = pc == NULL ? BW_ENOMEM : bw_dpdk_start(&dc, &dm->dpdk, err, sizeof(err));
+
+	if (rc != 0)
+		bw_log(LOG_ERR, "cannot start the DPDK dataplane: %s",
+		       err[0] != '\0' ? err : bw_strerror(rc));
+	if (pc != NULL)
+		free((void *)pc[0].addrs);
+	free(pc);
+	free(names);
+	return rc;
+}
+
 static int start_tcp(struct daemon *dm)
 {
 	const struct bw_conf *c = dm->conf;
@@ -274,12 +339,14 @@ static void summary(const struct daemon *dm)
 	const struct bw_conf *c = dm->conf;
 	char addr[INET6_ADDRSTRLEN + 32];
 
-	bw_log(LOG_NOTICE, "bulwarkd %s started: io socket, %u worker%s, "
-	       "%zu zone%s", BW_VERSION, c->workers, c->workers == 1 ? "" : "s",
+	bw_log(LOG_NOTICE, "bulwarkd %s started: io %s, %u worker%s, "
+	       "%zu zone%s", BW_VERSION, c->io == BW_CONF_IO_DPDK ? "dpdk" : "socket",
+	       c->workers, c->workers == 1 ? "" : "s",
 	       dm->zones.n, dm->zones.n == 1 ? "" : "s");
 	for (size_t i = 0; i < c->nlisten; i++) {
 		bw_conf_addr_text(&c->listen[i].ss, addr, sizeof(addr));
-		bw_log(LOG_INFO, "listening on %s (UDP, TCP)", addr);
+		bw_log(LOG_INFO, "listening on %s (%s)", addr,
+		       c->io == BW_CONF_IO_DPDK ? "TCP" : "UDP, TCP");
 	}
 	if (c->control_socket != NULL)
 		bw_log(LOG_INFO, "control-socket %s: not served by this version",
@@ -296,17 +363,14 @@ static int start(struct daemon *dm)
 		       dm->conf_path, bw_strerror(rc));
 		return rc;
 	}
-	if (dm->conf->io == BW_CONF_IO_DPDK) {
-		bw_log(LOG_ERR, "io dpdk: not built in this version");
-		return BW_ECONF;
-	}
 	rc = load_zones(dm->conf, &dm->zones);
 	if (rc != 0)
 		return rc;
 	answer_conf(dm);
 	(void)bw_zoneset_publish(dm->zones.zs);
-	rc = start_udp(dm);
-	if (rc == 0)
+	rc = dm->conf->io == BW_CONF_IO_DPDK ? start_dpdk(dm) : start_udp(dm);
+	/* With io dpdk, TCP is served only where listen-on asks for it. */
+	if (rc == 0 && (dm->conf->io != BW_CONF_IO_DPDK || dm->conf->nlisten > 0))
 		rc = start_tcp(dm);
 	if (rc == 0)
 		rc = write_pid(dm);
@@ -326,6 +390,42 @@ static void log_stats(const struct bw_udp *udp)
 	       st.rcode[BW_RCODE_NXDOMAIN], st.rcode[BW_RCODE_REFUSED]);
 }
 
+static void log_dpdk_stats(const struct bw_dpdk *dp)
+{
+	struct bw_pkt_stats st;
+	char drops[512] = "", exc[512] = "";
+	size_t nd = 0, ne = 0;
+
+	for (unsigned w = 0; w <= bw_dpdk_workers(dp); w++) {
+		unsigned which = w < bw_dpdk_workers(dp) ? w : BW_DPDK_ALL_WORKERS;
+
+		bw_dpdk_stats(dp, which, &st);
+		nd = ne = 0;
+		drops[0] = exc[0] = '\0';
+		for (unsigned i = 0; i < BW_DROP_MAX; i++)
+			if (st.drop[i] != 0 && nd < sizeof(drops))
+				nd += (size_t)snprintf(drops + nd, sizeof(drops) - nd, " %s %" PRIu64,
+				                       bw_pkt_drop_names[i], st.drop[i]);
+		for (unsigned i = 0; i < BW_EXC_MAX; i++)
+			if (st.exc[i] != 0 && ne < sizeof(exc))
+				ne += (size_t)snprintf(exc + ne, sizeof(exc) - ne, " %s %" PRIu64,
+				                       bw_pkt_exc_names[i], st.exc[i]);
+		char who[32];
+		if (which == BW_DPDK_ALL_WORKERS)
+			snprintf(who, sizeof(who), "DPDK");
+		else
+			snprintf(who, sizeof(who), "DPDK worker %u", w);
+		bw_log(LOG_INFO, "%s: %" PRIu64 " received, %" PRIu64 " sent, %" PRIu64
+		       " answers (NOERROR %" PRIu64 ", NXDOMAIN %" PRIu64 ", REFUSED %"
+		       PRIu64 ", FORMERR %" PRIu64 ", TC %" PRIu64 "), ARP %" PRIu64
+		       ", ND %" PRIu64 ", echo %" PRIu64 "; dropped:%s; to the kernel:%s",
+		       who, st.rx, st.tx, st.answers, st.rcode[BW_RCODE_NOERROR],
+		       st.rcode[BW_RCODE_NXDOMAIN], st.rcode[BW_RCODE_REFUSED],
+		       st.rcode[BW_RCODE_FORMERR], st.tc, st.arp, st.nd, st.echo,
+		       nd > 0 ? drops : " none", ne > 0 ? exc : " none");
+	}
+}
+
 static void log_tcp_stats(const struct bw_tcp *tcp)
 {
 	struct bw_tcp_stats st;
@@ -338,14 +438,22 @@ static void log_tcp_stats(const struct bw_tcp *tcp)
 	       st.tx, st.dropped);
 }
 
-static void shutdown_all(struct daemon *dm)
+static void log_all_stats(const struct daemon *dm)
 {
 	if (dm->udp != NULL)
 		log_stats(dm->udp);
+	if (dm->dpdk != NULL)
+		log_dpdk_stats(dm->dpdk);
 	if (dm->tcp != NULL)
 		log_tcp_stats(dm->tcp);
+}
+
+static void shutdown_all(struct daemon *dm)
+{
+	log_all_stats(dm);
 	bw_tcp_stop(dm->tcp);
 	bw_udp_stop(dm->udp);
+	bw_dpdk_stop(dm->dpdk);
 	(void)bw_zoneset_publish(NULL);
 	zones_free(&dm->zones);
 	if (dm->pid_written)
@@ -361,6 +469,8 @@ static void serve(struct daemon *dm, const sigset_t *set)
 
 		if (sig == SIGHUP) {
 			reload(dm);
+		} else if (sig == SIGUSR1) {
+			log_all_stats(dm);
 		} else if (sig == SIGTERM || sig == SIGINT) {
 			bw_log(LOG_NOTICE, "%s: stopping", strsignal(sig));
 			return;
@@ -379,7 +489,8 @@ static void usage(FILE *out)
 	        "  -v       verbose: log debug messages\n"
 	        "  -V       print the version and exit\n"
 	        "  -h       print this help and exit\n"
-	        "Signals: SIGHUP reloads the zones, SIGTERM/SIGINT stop.\n");
+	        "Signals: SIGHUP reloads the zones, SIGUSR1 logs the counters,\n"
+	        "SIGTERM/SIGINT stop.\n");
 }
 
 /* Returns -1 to go on, otherwise the exit status. */
@@ -418,6 +529,7 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	rc = start(&dm);
 	if (rc == 0)

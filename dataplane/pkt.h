@@ -20,88 +20,19 @@
 #include <stdint.h>
 
 #include "bulwark/answer.h"
+#include "bulwark/dataplane.h"
 
 /*! Addresses of one family a port answers on. */
 #define BW_PKT_ADDRS_MAX 16
-/*! Buckets of bw_pkt_stats.rcode; the last one counts larger rcodes. */
-#define BW_PKT_RCODES 24
 /*! Largest DNS query copied aside (UDP payloads above this are dropped). */
 #define BW_PKT_QUERY_MAX 4096
 
+/*! What bw_pkt_handle() decided. */
 enum bw_pkt_verdict {
 	BW_PKT_DROP = 0,     /*!< Free the packet (a drop counter moved). */
 	BW_PKT_TX,           /*!< Rewritten in place: send it back out. */
 	BW_PKT_EXCEPTION,    /*!< For the kernel: the exception path. */
 };
-
-/*! Why a packet was dropped. */
-enum bw_pkt_drop {
-	BW_DROP_RUNT = 0,    /*!< Shorter than the headers it announces. */
-	BW_DROP_NOT_OURS,    /*!< Other MAC or IP destination. */
-	BW_DROP_BAD_IP,      /*!< Version, header or total length wrong. */
-	BW_DROP_BAD_CKSUM,   /*!< IPv4 header checksum wrong. */
-	BW_DROP_BAD_UDP,     /*!< UDP length wrong. */
-	BW_DROP_BAD_SRC,     /*!< Source port 0, multicast/broadcast source. */
-	BW_DROP_BAD_ARP,     /*!< Malformed ARP or neighbour discovery. */
-	BW_DROP_DNS,         /*!< The answer engine built nothing (a response,
-	                          a header shorter than 12 octets, ...). */
-	BW_DROP_TOO_BIG,     /*!< Query above BW_PKT_QUERY_MAX, or a frame in
-	                          several segments. */
-	BW_DROP_NO_ZONES,    /*!< No zone set published. */
-	BW_DROP_TX,          /*!< The port did not take the response. */
-	BW_DROP_EXCEPTION,   /*!< The exception path was full or absent. */
-	BW_DROP_MAX
-};
-
-/*! Why a packet went to the kernel. */
-enum bw_pkt_exc {
-	BW_EXC_TCP = 0,      /*!< TCP to one of our addresses. */
-	BW_EXC_FRAGMENT,     /*!< IPv4 fragment. */
-	BW_EXC_IP_OPTIONS,   /*!< IPv4 header with options. */
-	BW_EXC_IPV6_EXT,     /*!< IPv6 extension header. */
-	BW_EXC_PROTO,        /*!< Other IP protocol or ICMP type. */
-	BW_EXC_UDP_PORT,     /*!< UDP to another port of our address. */
-	BW_EXC_NEIGH,        /*!< ARP replies, NDP other than our NS, link-
-	                          local multicast IPv6. */
-	BW_EXC_L2,           /*!< Other EtherType to our MAC. */
-	BW_EXC_MAX
-};
-
-/*! Query-type buckets of bw_pkt_stats.qtype. */
-enum bw_pkt_qtype {
-	BW_QT_A = 0, BW_QT_NS, BW_QT_CNAME, BW_QT_SOA, BW_QT_PTR, BW_QT_MX,
-	BW_QT_TXT, BW_QT_AAAA, BW_QT_SRV, BW_QT_DS, BW_QT_RRSIG, BW_QT_NSEC,
-	BW_QT_DNSKEY, BW_QT_NSEC3, BW_QT_SVCB, BW_QT_HTTPS, BW_QT_CAA,
-	BW_QT_ANY, BW_QT_OTHER, BW_QT_MAX
-};
-
-/*! Counters of one worker (written by it only), or a sum. */
-struct bw_pkt_stats {
-	uint64_t rx;                       /*!< Frames received. */
-	uint64_t tx;                       /*!< Frames sent (all kinds). */
-	uint64_t answers;                  /*!< DNS responses built. */
-	uint64_t arp;                      /*!< ARP replies built. */
-	uint64_t nd;                       /*!< Neighbour adverts built. */
-	uint64_t echo;                     /*!< Echo replies built. */
-	uint64_t tc;                       /*!< Responses with TC=1. */
-	uint64_t edns;                     /*!< Queries with EDNS. */
-	uint64_t do_bit;                   /*!< Queries with DO=1. */
-	uint64_t exc_tx;                   /*!< Frames from the kernel sent. */
-	uint64_t busy_cycles;              /*!< TSC cycles in non-empty
-	                                        bursts (DPDK workers). */
-	uint64_t drop[BW_DROP_MAX];
-	uint64_t exc[BW_EXC_MAX];
-	uint64_t rcode[BW_PKT_RCODES];
-	uint64_t qtype[BW_QT_MAX];
-} __attribute__((aligned(64)));
-
-/*! Names of the counters, for statistics output ("runt", "tcp", ...). */
-extern const char *const bw_pkt_drop_names[BW_DROP_MAX];
-extern const char *const bw_pkt_exc_names[BW_EXC_MAX];
-extern const char *const bw_pkt_qtype_names[BW_QT_MAX];
-
-/*! \brief Adds every counter of \a add to \a sum. */
-void bw_pkt_stats_add(struct bw_pkt_stats *sum, const struct bw_pkt_stats *add);
 
 /*! What a port answers for; immutable while workers run. */
 struct bw_pkt_port {

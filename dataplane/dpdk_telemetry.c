@@ -8,6 +8,7 @@
  *  with relaxed loads while the workers write them.
  */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -108,6 +109,7 @@ static void add_port(struct rte_tel_data *d, const struct dp_port *p)
 {
 	struct rte_tel_data *g = rte_tel_data_alloc();
 	struct rte_eth_stats es;
+	char key[16];
 
 	if (g == NULL)
 		return;
@@ -128,7 +130,10 @@ static void add_port(struct rte_tel_data *d, const struct dp_port *p)
 	rte_tel_data_add_dict_u64(g, "to_kernel", relaxed(&p->to_kernel));
 	rte_tel_data_add_dict_u64(g, "from_kernel", relaxed(&p->from_kernel));
 	rte_tel_data_add_dict_u64(g, "exception_dropped", relaxed(&p->exc_dropped));
-	if (rte_tel_data_add_dict_container(d, p->name, g, 0) != 0)
+	/* Keys are plain words: the port's name (a devargs string) is a
+	 * value. */
+	snprintf(key, sizeof(key), "port%u", p->pid);
+	if (rte_tel_data_add_dict_container(d, key, g, 0) != 0)
 		rte_tel_data_free(g);
 }
 

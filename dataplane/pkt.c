@@ -647,7 +647,9 @@ enum bw_pkt_verdict bw_pkt_handle(struct bw_pkt_ctx *c, uint8_t *frame,
 	inc(&c->st->rx);
 	if (len < ETH_HLEN)
 		return drop(c, BW_DROP_RUNT);
-	if (!mac_is_ours(c->port, frame))
+	/* Our own frames come back on some ports (AF_PACKET sees what it
+	 * sends): they are never for us. */
+	if (!mac_is_ours(c->port, frame) || memcmp(frame + 6, c->port->mac, 6) == 0)
 		return drop(c, BW_DROP_NOT_OURS);
 	type = get16(frame + off);
 	/* Up to two tags (802.1ad outer, 802.1Q inner); kept as they are. */

@@ -11,11 +11,11 @@ SUDO=""
 $SUDO apt-get update
 $SUDO apt-get install -y --no-install-recommends \
 	build-essential meson ninja-build pkg-config ca-certificates \
-	libdpdk-dev dpdk libssl-dev liburcu-dev libhyperscan-dev \
+	libdpdk-dev dpdk dpdk-dev libssl-dev liburcu-dev libhyperscan-dev \
 	libbenchmark-dev libcmocka-dev \
 	nsd knot knot-dnsutils knot-dnssecutils \
 	bind9 bind9-dnsutils bind9-utils ldnsutils dnsperf \
-	python3 python3-dnspython iproute2 procps
+	python3 python3-dnspython iproute2 procps ethtool iputils-ping tcpdump
 
 # The reference servers are started by the tests on loopback ports of their
 # own; the packaged system services are not needed and must not hold port 53.

@@ -25,7 +25,7 @@
 /* A name in the response: lowercase copy, labels, suffix hashes and where
  * its labels are in the response (for relocating pointers). */
 struct nm {
-	uint8_t lname[BW_NAME_MAXLEN];
+	uint8_t lname[BW_NAME_MAXLEN + BW_HASH_PAD];  /* Slack for hashing. */
 	uint8_t len;
 	int nl;
 	uint8_t loff[BW_NAME_MAXLABELS + 1];
@@ -64,7 +64,8 @@ static void nm_hash(struct nm *n)
 {
 	n->hash[0] = BW_HASH_ROOT;
 	for (int k = 1; k <= n->nl; k++)
-		n->hash[k] = bw_hash_label(n->hash[k - 1], n->lname + n->loff[n->nl - k]);
+		n->hash[k] = bw_hash_label_padded(n->hash[k - 1],
+		                                  n->lname + n->loff[n->nl - k]);
 }
 
 /* Reads the question name (no compression allowed) at offset 12. */

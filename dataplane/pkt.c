@@ -116,11 +116,19 @@ uint32_t bw_pkt_cksum_add(uint32_t sum, const void *data, size_t len)
 	const uint8_t *p = data;
 	uint64_t acc = sum;
 
-	/* 32 bits at a time into a 64-bit accumulator: no carry is lost for
-	 * any length a frame can have. Big-endian words are summed as they
+	/* 32-bit halves of 64-bit loads into a 64-bit accumulator: no carry
+	 * is lost for any length a frame can have.  Words are summed as they
 	 * sit in memory, which the one's complement sum allows (RFC 1071
-	 * section 2 (B)), then put in network order by the byte order of the
-	 * 16-bit halves below. */
+	 * section 2 (B)); bw_pkt_cksum_fold() puts the result in network
+	 * order. */
+	while (len >= 16) {
+		uint64_t a, b;
+		memcpy(&a, p, 8);
+		memcpy(&b, p + 8, 8);
+		acc += (a & 0xffffffffu) + (a >> 32) + (b & 0xffffffffu) + (b >> 32);
+		p += 16;
+		len -= 16;
+	}
 	while (len >= 4) {
 		uint32_t w;
 		memcpy(&w, p, 4);

@@ -36,7 +36,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
 PCAP_MAC = "02:70:63:61:70:%02x"    # net_pcap's MAC for port N
-MBUF_BYTES = 2560                   # an mbuf with its headroom and header
+MBUF_BYTES = 4096                   # an mbuf with its headroom, header and pool overhead, rounded up
 
 
 def pcap_count(path):

@@ -545,6 +545,8 @@ static enum bw_pkt_verdict ipv6_ns(struct bw_pkt_ctx *c, struct frame *f,
 
 	if (ip[7] != 255 || icmp[1] != 0 || f->l4_len < ND_NS_LEN)
 		return drop(c, BW_DROP_BAD_ARP);   /* RFC 4861 7.1.1 */
+	if (ip[8] == 0xff)                      /* Multicast source. */
+		return drop(c, BW_DROP_BAD_SRC);
 	if (v6_index(c->port, icmp + 8) < 0)
 		return exception(c, BW_EXC_NEIGH);
 	if (memcmp(ip + 8, unspec, 16) == 0)   /* DAD probe: the kernel's. */

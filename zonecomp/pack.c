@@ -4,6 +4,7 @@
  *  shard holds its hash buckets, its nodes and the blobs its nodes use, so
  *  that an update can later replace single shards.
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,7 +73,7 @@ struct packer {
 	uint32_t *blob_off;     /* Per RRset, shard offset of its blob. */
 	uint32_t *do_off;       /* Per RRset, shard offset of its DO=1 blob. */
 	struct buf common;      /* Zone-wide blobs, proofs and indexes. */
-	uint32_t neg_at, neg_do_at, index_at;
+	uint32_t neg_at, neg_do_at, index_at, keys_at, sample_at;
 	size_t nincluded;       /* Nodes in the name tree. */
 	struct dnssec ds;
 	uint32_t ttls[65536];   /* Per-record TTLs of the RRset being rendered. */
@@ -616,6 +617,36 @@ static int ds_index(struct packer *p)
 	return ret;
 }
 
+/* For NSEC: the sort keys of the index, and every BW_TBL_SAMPLE-th of
+ * them, so that the engine's covering search touches few cache lines. */
+static int ds_keys(struct packer *p)
+{
+	size_t n = p->ds.nowner, ns = (n + BW_TBL_SAMPLE - 1) / BW_TBL_SAMPLE;
+	uint64_t prev = 0;
+	int ret;
+
+	while (p->common.len & 7)
+		p->common.len++;
+	ret = buf_reserve(&p->common, (n + ns) * sizeof(uint64_t));
+	if (ret != 0)
+		return ret;
+	p->keys_at = (uint32_t)p->common.len;
+	p->sample_at = (uint32_t)(p->common.len + n * sizeof(uint64_t));
+	for (size_t j = 0; j < n; j++) {
+		const struct bw_zone_node *o = &p->z->nodes[p->ds.owner[j]];
+		uint64_t k = bw_tbl_denial_key(o->name, p->z->apex_labels);
+
+		assert(k >= prev);   /* The owners are in canonical order. */
+		prev = k;
+		memcpy(p->common.data + p->keys_at + j * sizeof(k), &k, sizeof(k));
+		if (j % BW_TBL_SAMPLE == 0)
+			memcpy(p->common.data + p->sample_at +
+			       j / BW_TBL_SAMPLE * sizeof(k), &k, sizeof(k));
+	}
+	p->common.len += (n + ns) * sizeof(uint64_t);
+	return 0;
+}
+
 /* The SOA in authority, TTL min(SOA TTL, MINIMUM) (RFC 2308), for
  * NXDOMAIN and NODATA; with \a sign its RRSIG follows. */
 static int render_negative(struct packer *p, bool sign, uint32_t *at)
@@ -643,6 +674,8 @@ static int ds_prepare(struct packer *p)
 		ret = ds_proofs(p);
 	if (ret == 0)
 		ret = ds_index(p);
+	if (ret == 0 && !p->ds.nsec3)
+		ret = ds_keys(p);
 	return ret;
 }
 
@@ -782,6 +815,8 @@ static void fill_header(const struct packer *p, uint8_t *file, size_t len,
 		h->neg_do = p->neg_do_at;
 		h->denial_index = p->index_at;
 		h->denial_count = (uint32_t)(p->ds.nsec3 ? p->ds.nn3 : p->ds.nowner);
+		h->denial_keys = p->keys_at;
+		h->denial_sample = p->sample_at;
 		h->nsec3_alg = p->ds.alg;
 		h->nsec3_iterations = p->ds.iterations;
 		h->nsec3_salt_len = p->ds.salt_len;

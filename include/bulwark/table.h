@@ -58,7 +58,12 @@ struct bw_tbl_header {
 	uint8_t nsec3_alg;
 	uint8_t nsec3_salt_len;
 	uint8_t nsec3_salt[256];
-	uint64_t reserved[8];     /*!< Update generations. */
+	/* NSEC search accelerator (0: absent, as in tables written before
+	 * it existed; the reader then searches the index alone). */
+	uint32_t denial_keys;     /*!< uint64_t bw_tbl_denial_key() of every
+	                               index entry, in index order. */
+	uint32_t denial_sample;   /*!< Every BW_TBL_SAMPLE-th of those keys. */
+	uint64_t reserved[7];     /*!< Update generations. */
 };
 
 _Static_assert(sizeof(struct bw_tbl_header) <= BW_TBL_HDR_SIZE,
@@ -69,6 +74,45 @@ struct bw_tbl_nsec {
 	uint32_t name;            /*!< Common offset of the lowercase owner. */
 	uint32_t blob;            /*!< NSEC and its RRSIG, authority form. */
 };
+
+/*! Keys per denial_sample entry. */
+#define BW_TBL_SAMPLE 64
+
+/*!
+ * \brief Sort key of a name at or below the apex for the NSEC search: the
+ *        labels left of the apex from right to left, each octet plus one
+ *        (0xff stays 0xff) and a 0 after each label, the first 8 octets as
+ *        a big-endian number.
+ *
+ * Monotone in canonical order (RFC 4034 6.1): a name that sorts before
+ * another never has a larger key; equal keys need a name comparison.
+ * \param lname        Wire name (compared as if lowercase).
+ * \param apex_labels  Labels of the apex (not counting the root).
+ */
+static inline uint64_t bw_tbl_denial_key(const uint8_t *lname,
+                                         unsigned apex_labels)
+{
+	const uint8_t *lab[128];
+	unsigned n = 0, got = 0;
+	uint64_t key = 0;
+
+	while (*lname != 0 && n < 128) {
+		lab[n++] = lname;
+		lname += *lname + 1;
+	}
+	for (unsigned i = n > apex_labels ? n - apex_labels : 0; i-- > 0 && got < 8;) {
+		for (unsigned k = 1; k <= lab[i][0] && got < 8; k++, got++) {
+			unsigned c = lab[i][k];
+			c = c >= 'A' && c <= 'Z' ? c + 32 : c;   /* Canonical: lowercase. */
+			key = key << 8 | (c == 0xff ? 0xffu : c + 1u);
+		}
+		if (got < 8) {
+			key <<= 8;
+			got++;
+		}
+	}
+	return got < 8 ? key << (8 * (8 - got)) : key;
+}
 
 /*! NSEC3 index entry, in order of the hashes. */
 struct bw_tbl_nsec3 {

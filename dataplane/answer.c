@@ -398,8 +398,8 @@ static void flush(struct actx *c, const struct bw_table *t)
 	c->npending = 0;
 }
 
-/* Last index entry in [lo, hi) whose owner is at or before \a lname, by
- * name comparisons; lo - 1 when there is none. */
+/* Position after the last index entry in [lo, hi) whose owner is at or
+ * before \a lname, by name comparisons (lo when there is none). */
 static size_t nsec_search(const struct bw_table *t, const struct bw_tbl_nsec *idx,
                           size_t lo, size_t hi, const uint8_t *lname)
 {
@@ -412,7 +412,7 @@ static size_t nsec_search(const struct bw_table *t, const struct bw_tbl_nsec *id
 		else
 			h = mid;
 	}
-	return l - 1;
+	return l;
 }
 
 /* First position in keys[lo, hi) whose key is above (or, with \a eq, at
@@ -438,10 +438,12 @@ static uint32_t nsec_cover(const struct bw_table *t, const uint8_t *lname)
 {
 	const struct bw_tbl_header *hd = t->hdr;
 	const struct bw_tbl_nsec *idx = (const void *)(t->common + hd->denial_index);
-	size_t n = hd->denial_count;
+	size_t n = hd->denial_count, at;
 
-	if (hd->denial_keys == 0)
-		return idx[nsec_search(t, idx, 1, n, lname)].blob;
+	if (hd->denial_keys == 0) {
+		at = nsec_search(t, idx, 1, n, lname);   /* [0] is the apex. */
+		return idx[at - 1].blob;
+	}
 	const uint64_t *keys = (const void *)(t->common + hd->denial_keys);
 	const uint64_t *sample = (const void *)(t->common + hd->denial_sample);
 	size_t ns = (n + BW_TBL_SAMPLE - 1) / BW_TBL_SAMPLE;
@@ -454,8 +456,8 @@ static uint32_t nsec_cover(const struct bw_table *t, const uint8_t *lname)
 
 	if (ub == 0 || keys[ub - 1] != k)
 		return idx[ub == 0 ? 0 : ub - 1].blob;   /* Decided by the keys. */
-	size_t lb = key_bound(keys, 0, ub, k, true);
-	return idx[nsec_search(t, idx, lb, ub, lname) + (lb == 0)].blob;
+	at = nsec_search(t, idx, key_bound(keys, 0, ub, k, true), ub, lname);
+	return idx[at == 0 ? 0 : at - 1].blob;
 }
 
 /* The NSEC3 whose hash is the last at or before the hash of a name

@@ -4,8 +4,10 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -563,6 +565,76 @@ static void test_dnssec_answers(void **state)
 	bw_table_close(t);
 }
 
+/* Names with long common prefixes (equal NSEC sort keys), deep names and
+ * odd octets: the covering search with keys must find the predecessor. */
+static void test_nsec_cover(void **state)
+{
+	char *text = malloc(64 * 1024);
+	size_t len = 0;
+	(void)state;
+
+	assert_non_null(text);
+	len += (size_t)sprintf(text + len, "$ORIGIN cover.test.\n$TTL 600\n"
+	                       "@ SOA ns1 h 1 3600 900 604800 300\n@ NS ns1\n"
+	                       "ns1 A 192.0.2.1\na A 192.0.2.2\nb.a A 192.0.2.3\n"
+	                       "\\000x A 192.0.2.4\n\\255 A 192.0.2.5\n"
+	                       "x.y.zz A 192.0.2.6\n");
+	for (int i = 0; i < 300; i += 3)
+		len += (size_t)sprintf(text + len, "customer-%04d A 192.0.2.7\n"
+		                       "deep.customer-%04d A 192.0.2.8\n", i, i);
+	struct bw_table *t = tu_load_signed(text, "cover.test.");
+	struct bw_zoneset *zs = bw_zoneset_new(&t, 1);
+	static const char *const missing[] = {
+		"customer-0100a.cover.test.", "customer-0098.cover.test.",
+		"customer-0298z.cover.test.", "customer-.cover.test.",
+		"customer.cover.test.", "customer-0150.sub.cover.test.",
+		"x.deep.customer-0003.cover.test.", "customer-1.cover.test.",
+		"zzzz.cover.test.", "0.cover.test.", "c.a.cover.test.",
+		"\\000.cover.test.", "\\255\\255.cover.test.", "w.zz.cover.test.",
+		"CUSTOMER-0050.cover.test.", "aa.cover.test.",
+	};
+
+	/* Keys never decrease in canonical order. */
+	uint8_t a[BW_NAME_MAXLEN], b[BW_NAME_MAXLEN];
+	tu_name(a, "customer-0003.cover.test.");
+	tu_name(b, "deep.customer-0003.cover.test.");
+	assert_true(bw_tbl_denial_key(a, 2) <= bw_tbl_denial_key(b, 2));
+	tu_name(a, "a.cover.test.");
+	tu_name(b, "a\\000.cover.test.");
+	assert_true(bw_name_cmp(a, b) < 0);
+	assert_true(bw_tbl_denial_key(a, 2) <= bw_tbl_denial_key(b, 2));
+
+	for (size_t i = 0; i < sizeof(missing) / sizeof(missing[0]); i++) {
+		uint8_t q[BW_NAME_MAXLEN];
+		bool covered = false;
+
+		ask_signed(zs, missing[i], BW_TYPE_A, true);
+		if (F->resp.rcode != BW_RCODE_NXDOMAIN)
+			fail_msg("%s: rcode %u", missing[i], F->resp.rcode);
+		tu_name(q, missing[i]);
+		bw_name_lower(q);
+		/* One NSEC in authority has owner < name < next (or next is
+		 * the apex: the last NSEC of the chain). */
+		for (size_t k = 0; k < F->resp.nrr; k++) {
+			const struct tu_rr *rr = &F->resp.rr[k];
+			uint8_t owner[BW_NAME_MAXLEN], next[BW_NAME_MAXLEN];
+			if (rr->section != 1 || rr->type != BW_TYPE_NSEC)
+				continue;
+			memcpy(owner, rr->owner, sizeof(owner));
+			memcpy(next, rr->rdata, bw_name_check(rr->rdata, rr->rdlen));
+			bw_name_lower(owner);
+			bw_name_lower(next);
+			covered |= bw_name_cmp(owner, q) < 0 &&
+			           (bw_name_cmp(q, next) < 0 || bw_name_labels(next) == 2);
+		}
+		if (!covered)
+			fail_msg("no NSEC covers %s", missing[i]);
+	}
+	bw_zoneset_free(zs);
+	bw_table_close(t);
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -583,6 +655,7 @@ int main(void)
 		cmocka_unit_test(test_meta_types),
 		cmocka_unit_test(test_zoneset),
 		cmocka_unit_test(test_dnssec_answers),
+		cmocka_unit_test(test_nsec_cover),
 	};
 	return cmocka_run_group_tests_name("answer", tests, setup, teardown);
 }

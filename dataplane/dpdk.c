@@ -205,6 +205,37 @@ static void log_port(struct start_ctx *s, const struct dp_port *p,
 	         p->offload ? "hardware" : "software");
 }
 
+/* The packet pool of a NUMA socket, created when a port there needs it:
+ * receive buffers stay on the socket of the device that fills them. */
+static struct rte_mempool *pool_for(struct start_ctx *s, int socket)
+{
+	const struct bw_dpdk_conf *c = s->conf;
+	unsigned n = c->mbufs;
+	/* Room for the largest response after the largest headers. */
+	unsigned room = RTE_MAX(2048u, (unsigned)c->answer->udp_max + 128u) +
+	                RTE_PKTMBUF_HEADROOM;
+	char name[RTE_MEMPOOL_NAMESIZE];
+
+	if (socket < 0 || socket >= RTE_MAX_NUMA_NODES)
+		socket = (int)rte_socket_id();
+	if (s->dp->pools[socket] != NULL)
+		return s->dp->pools[socket];
+	if (n == 0)
+		n = (unsigned)c->nports * 2 * c->workers *
+		    (BW_DPDK_RX_DESC + BW_DPDK_TX_DESC) +
+		    c->workers * (2 * BW_DPDK_RING + POOL_CACHE + BW_DPDK_BURST) + 4096;
+	snprintf(name, sizeof(name), "bw_mbufs_%d", socket);
+	s->dp->pools[socket] = rte_pktmbuf_pool_create(name, n, POOL_CACHE, 0,
+	                                               (uint16_t)room, socket);
+	if (s->dp->pools[socket] == NULL)
+		fail(s, BW_ENOMEM, "cannot create a pool of %u mbufs on socket %d: "
+		     "%s (more memory in eal-args -m, or fewer with 'mbufs')", n,
+		     socket, rte_strerror(rte_errno));
+	else
+		log_info(c, "socket %d: %u mbufs of %u octets", socket, n, room);
+	return s->dp->pools[socket];
+}
+
 /* Configures and starts one ethdev with \a nq queue pairs. */
 static int port_setup(struct start_ctx *s, uint16_t pid, uint16_t nq,
                       uint64_t tx_offloads, bool rss)
@@ -214,7 +245,12 @@ static int port_setup(struct start_ctx *s, uint16_t pid, uint16_t nq,
 	struct rte_eth_txconf txc;
 	uint16_t nrx = BW_DPDK_RX_DESC, ntx = BW_DPDK_TX_DESC;
 	int socket = rte_eth_dev_socket_id(pid), rc;
+	struct rte_mempool *pool = pool_for(s, socket);
 
+	if (pool == NULL)
+		return -ENOMEM;
+	if (socket < 0)
+		socket = (int)rte_socket_id();
 	memset(&pc, 0, sizeof(pc));
 	rc = rte_eth_dev_info_get(pid, &info);
 	if (rc != 0)
@@ -231,11 +267,9 @@ static int port_setup(struct start_ctx *s, uint16_t pid, uint16_t nq,
 	txc = info.default_txconf;
 	txc.offloads = tx_offloads;
 	for (uint16_t q = 0; rc == 0 && q < nq; q++) {
-		rc = rte_eth_rx_queue_setup(pid, q, nrx, socket < 0 ? 0 : (unsigned)socket,
-		                            NULL, s->dp->pool);
+		rc = rte_eth_rx_queue_setup(pid, q, nrx, (unsigned)socket, NULL, pool);
 		if (rc == 0)
-			rc = rte_eth_tx_queue_setup(pid, q, ntx,
-			                            socket < 0 ? 0 : (unsigned)socket, &txc);
+			rc = rte_eth_tx_queue_setup(pid, q, ntx, (unsigned)socket, &txc);
 	}
 	if (rc == 0)
 		rc = rte_eth_dev_start(pid);
@@ -451,10 +485,12 @@ static int workers_alloc(struct start_ctx *s)
 		w->ctx.st = &w->st;
 		w->ctx.answer = s->conf->answer;
 		snprintf(name, sizeof(name), "bw_exc_up%u", i);
-		w->to_kernel = rte_ring_create(name, BW_DPDK_RING, rte_socket_id(),
+		w->to_kernel = rte_ring_create(name, BW_DPDK_RING,
+		                               (int)rte_lcore_to_socket_id(lcore),
 		                               RING_F_SP_ENQ | RING_F_SC_DEQ);
 		snprintf(name, sizeof(name), "bw_exc_down%u", i);
-		w->inject = rte_ring_create(name, BW_DPDK_RING, rte_socket_id(),
+		w->inject = rte_ring_create(name, BW_DPDK_RING,
+		                            (int)rte_lcore_to_socket_id(lcore),
 		                            RING_F_SP_ENQ | RING_F_SC_DEQ);
 		if (w->to_kernel == NULL || w->inject == NULL)
 			return fail(s, BW_ENOMEM, "cannot create the exception rings: %s",
@@ -486,27 +522,6 @@ static void queues_assign(struct start_ctx *s)
 		log_info(s->conf, "worker %u on lcore %u: %u queue%s", i,
 		         dp->workers[i].lcore, dp->workers[i].nrxq,
 		         dp->workers[i].nrxq == 1 ? "" : "s");
-}
-
-static int pool_create(struct start_ctx *s)
-{
-	const struct bw_dpdk_conf *c = s->conf;
-	unsigned n = c->mbufs;
-	/* Room for the largest response after the largest headers. */
-	unsigned room = RTE_MAX(2048u, (unsigned)c->answer->udp_max + 128u) +
-	                RTE_PKTMBUF_HEADROOM;
-
-	if (n == 0)
-		n = (unsigned)c->nports * 2 * c->workers *
-		    (BW_DPDK_RX_DESC + BW_DPDK_TX_DESC) +
-		    c->workers * (2 * BW_DPDK_RING + POOL_CACHE + BW_DPDK_BURST) + 4096;
-	s->dp->pool = rte_pktmbuf_pool_create("bw_mbufs", n, POOL_CACHE, 0,
-	                                      (uint16_t)room, (int)rte_socket_id());
-	if (s->dp->pool == NULL)
-		return fail(s, BW_ENOMEM, "cannot create a pool of %u mbufs: %s "
-		            "(more memory in eal-args -m, or fewer with 'mbufs')", n,
-		            rte_strerror(rte_errno));
-	return 0;
 }
 
 static int ports_start(struct start_ctx *s)
@@ -578,8 +593,6 @@ int bw_dpdk_start(const struct bw_dpdk_conf *conf, struct bw_dpdk **out,
 	else
 		rc = eal_init(&s);
 	if (rc == 0)
-		rc = pool_create(&s);
-	if (rc == 0)
 		rc = workers_alloc(&s);
 	if (rc == 0)
 		rc = ports_start(&s);
@@ -622,7 +635,8 @@ void bw_dpdk_stop(struct bw_dpdk *dp)
 		rte_ring_free(dp->workers[i].inject);
 	}
 	rte_free(dp->workers);
-	rte_mempool_free(dp->pool);
+	for (unsigned i = 0; i < RTE_DIM(dp->pools); i++)
+		rte_mempool_free(dp->pools[i]);
 	free(dp->ports);
 	if (dp->eal_up)
 		(void)rte_eal_cleanup();

@@ -67,7 +67,7 @@ struct bw_dpdk {
 	uint16_t port_index[RTE_MAX_ETHPORTS];   /* ethdev id -> index. */
 	struct dp_worker *workers;
 	unsigned nworkers;
-	struct rte_mempool *pool;
+	struct rte_mempool *pools[RTE_MAX_NUMA_NODES];  /* Per socket. */
 	const struct bw_answer_conf *answer;
 	pthread_t exc_thread;
 	bool exc_started;

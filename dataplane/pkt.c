@@ -661,6 +661,8 @@ enum bw_pkt_verdict bw_pkt_handle(struct bw_pkt_ctx *c, uint8_t *frame,
 	 * sends): they are never for us. */
 	if (!mac_is_ours(c->port, frame) || memcmp(frame + 6, c->port->mac, 6) == 0)
 		return drop(c, BW_DROP_NOT_OURS);
+	if (frame[6] & 1)          /* A group address is never a source. */
+		return drop(c, BW_DROP_BAD_SRC);
 	type = get16(frame + off);
 	/* Up to two tags (802.1ad outer, 802.1Q inner); kept as they are. */
 	for (int tags = 0; tags < 2 && (type == ETH_P_VLAN || type == ETH_P_QINQ);

@@ -1074,6 +1074,23 @@ size_t bw_answer(const struct bw_zoneset *zs, const struct bw_answer_conf *conf,
 	return len;
 }
 
+void bw_answer_prefetch(const struct bw_zoneset *zs, const uint8_t *q,
+                        size_t qlen)
+{
+	struct actx c;
+	const struct bw_table *t;
+
+	if (zs == NULL || qlen < BW_HDR_LEN || bw_get16(q + 4) != 1)
+		return;
+	c.q = q;
+	c.qlen = qlen;
+	if (!parse_qname(&c))
+		return;
+	t = bw_zoneset_match(zs, c.name.hash, c.name.lname, c.name.loff, c.name.nl);
+	if (t != NULL)
+		bw_table_prefetch(t, c.name.hash[c.name.nl]);
+}
+
 void bw_answer_conf_default(struct bw_answer_conf *conf)
 {
 	memset(conf, 0, sizeof(*conf));

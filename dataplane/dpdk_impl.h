@@ -15,7 +15,6 @@
 #include "pkt.h"
 
 #define BW_DPDK_BURST     32     /* Frames per rx/tx burst. */
-#define BW_DPDK_PREFETCH  4      /* Frames prefetched ahead. */
 #define BW_DPDK_RX_DESC   1024
 #define BW_DPDK_TX_DESC   1024
 #define BW_DPDK_RING      1024   /* Exception rings, per worker. */

@@ -91,14 +91,17 @@ static void handle_burst(struct dp_worker *w, const struct dp_port *p,
 	c->port = &p->addrs;
 	c->offload = p->offload;
 	c->zs = bw_zoneset_current();   /* Once per burst (QSBR reader). */
-	for (uint16_t i = 0; i < BW_DPDK_PREFETCH && i < n; i++)
+	/* Three passes, so that the cache misses of the burst overlap: the
+	 * frames, then the table buckets of their names, then the answers. */
+	for (uint16_t i = 0; i < n; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+	for (uint16_t i = 0; i < n; i++)
+		bw_pkt_prefetch(c, rte_pktmbuf_mtod(pkts[i], uint8_t *),
+		                pkts[i]->data_len);
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		enum bw_pkt_verdict v;
 
-		if (i + BW_DPDK_PREFETCH < n)
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + BW_DPDK_PREFETCH], void *));
 		if (unlikely(m->nb_segs != 1)) {
 			stat_add(&w->st.rx, 1);
 			stat_add(&w->st.drop[BW_DROP_TOO_BIG], 1);

@@ -646,6 +646,37 @@ static enum bw_pkt_verdict ipv6(struct bw_pkt_ctx *c, struct frame *f,
 
 /* ---- Ethernet. ---- */
 
+void bw_pkt_prefetch(const struct bw_pkt_ctx *c, const uint8_t *frame,
+                     size_t len)
+{
+	size_t off = 12, dns;
+	uint16_t type, ulen;
+
+	if (len < ETH_HLEN)
+		return;
+	type = get16(frame + off);
+	while ((type == ETH_P_VLAN || type == ETH_P_QINQ) && off < 20 &&
+	       len >= off + 6) {
+		off += VLAN_HLEN;
+		type = get16(frame + off);
+	}
+	off += 2;
+	if (type == ETH_P_IPV4 && len >= off + IPV4_HLEN && frame[off] == 0x45 &&
+	    frame[off + 9] == IPPROTO_UDP_)
+		dns = off + IPV4_HLEN + UDP_HLEN;
+	else if (type == ETH_P_IPV6 && len >= off + IPV6_HLEN &&
+	         frame[off + 6] == IPPROTO_UDP_)
+		dns = off + IPV6_HLEN + UDP_HLEN;
+	else
+		return;
+	if (len < dns + BW_HDR_LEN)
+		return;
+	ulen = get16(frame + dns - 4);
+	if (ulen < UDP_HLEN + BW_HDR_LEN || dns - UDP_HLEN + ulen > len)
+		return;
+	bw_answer_prefetch(c->zs, frame + dns, ulen - UDP_HLEN);
+}
+
 enum bw_pkt_verdict bw_pkt_handle(struct bw_pkt_ctx *c, uint8_t *frame,
                                   size_t len, size_t cap,
                                   struct bw_pkt_out *out)

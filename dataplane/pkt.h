@@ -86,6 +86,14 @@ enum bw_pkt_verdict bw_pkt_handle(struct bw_pkt_ctx *c, uint8_t *frame,
                                   struct bw_pkt_out *out);
 
 /*!
+ * \brief Prefetches the table data that answering this frame will read
+ *        first, when it looks like a UDP query (no checks beyond bounds:
+ *        bw_pkt_handle() decides).  See bw_answer_prefetch().
+ */
+void bw_pkt_prefetch(const struct bw_pkt_ctx *c, const uint8_t *frame,
+                     size_t len);
+
+/*!
  * \brief One's-complement sum of \a len bytes added to \a sum (not folded,
  *        not inverted), as the Internet checksum needs.
  */

@@ -58,6 +58,15 @@ bw_table_lookup(const struct bw_table *t, uint64_t h, const uint8_t *lname,
 	return NULL;
 }
 
+/*! \brief Prefetches the bucket where a lookup of hash \a h starts. */
+static inline void bw_table_prefetch(const struct bw_table *t, uint64_t h)
+{
+	unsigned s = t->shard_bits ? (unsigned)(h >> (64 - t->shard_bits)) : 0;
+	const struct bw_table_shard *sh = &t->shards[s];
+
+	__builtin_prefetch(&sh->buckets[(uint32_t)h & sh->mask]);
+}
+
 /*!
  * \brief The blob that answers \a type at node \a n (found in table \a t
  *        with hash \a h), or NULL when the node has no such RRset.

@@ -67,6 +67,17 @@ size_t bw_answer(const struct bw_zoneset *zs, const struct bw_answer_conf *conf,
                  unsigned flags, struct bw_answer_info *info);
 
 /*!
+ * \brief Starts loading into the cache what bw_answer() reads first for
+ *        this query: the table bucket of its name.  Does nothing for a
+ *        query it cannot parse or that no zone holds.
+ *
+ * For callers with a burst of queries: prefetch them all, then answer them,
+ * so that the cache misses of the burst overlap.
+ */
+void bw_answer_prefetch(const struct bw_zoneset *zs, const uint8_t *q,
+                        size_t qlen);
+
+/*!
  * \brief Default settings: udp_max 1232, no NSID, CH queries REFUSED.
  */
 void bw_answer_conf_default(struct bw_answer_conf *conf);

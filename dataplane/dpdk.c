@@ -12,6 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <linux/if_addr.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <unistd.h>
 
 #include <rte_bus_vdev.h>
@@ -29,13 +32,6 @@
 #define EAL_ARGS_MAX   64
 #define POOL_CACHE     256
 #define LINK_WAIT_MS   3000
-
-/* struct in6_ifreq of <linux/ipv6.h>, which clashes with <netinet/in.h>. */
-struct bw_in6_ifreq {
-	struct in6_addr addr;
-	uint32_t prefixlen;
-	int ifindex;
-};
 
 struct start_ctx {
 	const struct bw_dpdk_conf *conf;
@@ -320,8 +316,8 @@ static int ifreq_ioctl(int fd, unsigned long req, struct ifreq *ifr)
 	return ioctl(fd, req, ifr) == 0 ? 0 : -errno;
 }
 
-/* Writes "0" to a per-interface IPv6 sysctl (DAD off: the address is
- * usable at once, and the port answers NDP for it anyway). */
+/* Writes "0" to a per-interface IPv6 sysctl: no DAD for the kernel's own
+ * link-local address, no router advertisements taken. */
 static void ipv6_sysctl_off(const char *ifname, const char *key)
 {
 	char path[128];
@@ -364,16 +360,47 @@ static int tap_add_v4(int fd, const char *ifname, size_t nth,
 	return rc;
 }
 
-static int tap_add_v6(int fd, const char *ifname,
-                      const struct sockaddr_storage *ss, unsigned prefix)
+/* Adds an IPv6 address with IFA_F_NODAD over rtnetlink: usable at once
+ * (the port answers neighbour solicitations for it anyway), whatever the
+ * namespace's accept_dad says. */
+static int tap_add_v6(const char *ifname, const struct sockaddr_storage *ss,
+                      unsigned prefix)
 {
-	struct bw_in6_ifreq r6 = {
-		.addr = ((const struct sockaddr_in6 *)ss)->sin6_addr,
-		.prefixlen = prefix == 0 ? 128 : prefix,
-		.ifindex = (int)if_nametoindex(ifname),
-	};
+	struct {
+		struct nlmsghdr nh;
+		struct ifaddrmsg ifa;
+		struct rtattr rta;
+		struct in6_addr addr;
+	} req;
+	struct {
+		struct nlmsghdr nh;
+		struct nlmsgerr err;
+	} ack;
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	int rc = 0;
 
-	return ioctl(fd, SIOCSIFADDR, &r6) == 0 || errno == EEXIST ? 0 : -errno;
+	if (fd < 0)
+		return -errno;
+	memset(&req, 0, sizeof(req));
+	req.nh.nlmsg_len = sizeof(req);
+	req.nh.nlmsg_type = RTM_NEWADDR;
+	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE;
+	req.ifa.ifa_family = AF_INET6;
+	req.ifa.ifa_prefixlen = (uint8_t)(prefix == 0 ? 128 : prefix);
+	req.ifa.ifa_flags = IFA_F_NODAD | IFA_F_PERMANENT;
+	req.ifa.ifa_index = if_nametoindex(ifname);
+	req.rta.rta_type = IFA_LOCAL;
+	req.rta.rta_len = RTA_LENGTH(sizeof(req.addr));
+	req.addr = ((const struct sockaddr_in6 *)ss)->sin6_addr;
+	if (send(fd, &req, sizeof(req), 0) != (ssize_t)sizeof(req))
+		rc = -errno;
+	else if (recv(fd, &ack, sizeof(ack), 0) < (ssize_t)sizeof(ack))
+		rc = -EIO;
+	else if (ack.nh.nlmsg_type == NLMSG_ERROR && ack.err.error != 0 &&
+	         ack.err.error != -EEXIST)
+		rc = ack.err.error;
+	close(fd);
+	return rc;
 }
 
 /* Adds the port's addresses to the kernel interface and brings it up. */
@@ -381,7 +408,6 @@ static int tap_addresses(struct start_ctx *s, const struct dp_port *p,
                          const struct bw_dpdk_port_conf *pc)
 {
 	int fd4 = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	int fd6 = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	struct ifreq ifr;
 	int rc = 0;
 
@@ -395,7 +421,7 @@ static int tap_addresses(struct start_ctx *s, const struct dp_port *p,
 		if (ss->ss_family == AF_INET)
 			rc = tap_add_v4(fd4, p->tap_name, n4++, ss, prefix);
 		else
-			rc = tap_add_v6(fd6, p->tap_name, ss, prefix);
+			rc = tap_add_v6(p->tap_name, ss, prefix);
 	}
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", p->tap_name);
 	if (rc == 0)
@@ -410,8 +436,6 @@ static int tap_addresses(struct start_ctx *s, const struct dp_port *p,
 		(void)ifreq_ioctl(fd4, SIOCSIFMTU, &ifr);
 	if (fd4 >= 0)
 		close(fd4);
-	if (fd6 >= 0)
-		close(fd6);
 	if (rc != 0)
 		return fail(s, BW_EIO, "exception interface %s: cannot set its "
 		            "addresses: %s", p->tap_name, strerror(-rc));

@@ -621,6 +621,9 @@ static enum bw_pkt_verdict ipv6(struct bw_pkt_ctx *c, struct frame *f,
 		idx = v6_solicited_index(c->port, ip + 24);
 		if (idx < 0 || ip[6] != IPPROTO_ICMPV6_)
 			return exception(c, BW_EXC_NEIGH);
+	} else if (!unicast && ip[24] == 0xfe && (ip[25] & 0xc0) == 0x80) {
+		/* Link-local unicast: the kernel's own fe80:: address. */
+		return exception(c, BW_EXC_NEIGH);
 	} else if (!unicast) {
 		return drop(c, BW_DROP_NOT_OURS);
 	}

@@ -59,7 +59,8 @@ retarget
     fully captured); rewrites the destination MAC, IP address and port;
     recomputes the IPv4 header and UDP checksums; writes Ethernet frames.
     Frames that had no Ethernet header get --src-mac as the source MAC
-    (SLL inputs keep their captured link address).
+    (SLL inputs keep their captured link address).  Prints what it kept
+    and why it skipped the rest; exits 1 when it kept nothing.
 """
 
 import argparse
@@ -229,7 +230,7 @@ def _scan_line(line, depth):
 	return "".join(out), depth
 
 
-def _record_type(tokens, where):
+def _record_type(tokens):
 	"""The type code in TOKENS (the fields after the owner): skip TTL/class."""
 	for tok in tokens[:3]:
 		if tok[0].isdigit():
@@ -242,9 +243,9 @@ def _record_type(tokens, where):
 			if up.startswith("TYPE") and up[4:].isdigit():
 				code = int(up[4:])
 			else:
-				raise ZoneError("%s: unknown type or field %r" % (where, tok))
+				raise ValueError("unknown type or field %r" % tok)
 		return code
-	raise ZoneError("%s: no record type" % where)
+	raise ValueError("no record type")
 
 
 class ZoneNames:
@@ -287,11 +288,12 @@ class ZoneNames:
 		if depth > 8:
 			raise ZoneError("%s: $INCLUDE nested too deep" % path)
 		prev_tok = prev_owner = None
+		lineno = 0
 		pending = None          # (first line number, blank owner?, [texts]) inside ( )
 		paren = 0
 		with open(path, encoding="latin-1") as f:
 			for lineno, line in enumerate(f, 1):
-				self.lines += 1
+				first = lineno      # where the record starts, for messages
 				if paren or "(" in line or ")" in line or ('"' in line and ";" in line):
 					text, paren = _scan_line(line, paren)
 					if paren < 0:
@@ -305,48 +307,46 @@ class ZoneNames:
 					first, blank, parts = pending
 					pending = None
 					text = " ".join(parts)
-					where = "%s:%d" % (path, first)
 				else:
 					if ";" in line:
 						line = line[:line.index(";")]
-					text, blank, where = line, line[:1] in (" ", "\t"), None
+					text, blank = line, line[:1] in (" ", "\t")
 				tokens = text.split(None, 4)
 				if not tokens:
 					continue
-				if where is None:
-					where = "%s:%d" % (path, lineno)
-				if not blank and tokens[0][0] == "$":
-					origin = self._directive(tokens, text, origin, where, path, depth)
-					continue
-				if blank:
-					if prev_owner is None:
-						raise ZoneError("%s: blank owner before any owner" % where)
-					owner, rest = prev_owner, tokens
-				else:
-					tok = tokens[0]
-					if tok != prev_tok:
-						try:
+				try:
+					if not blank and tokens[0][0] == "$":
+						origin = self._directive(tokens, origin, path, first, depth)
+						continue
+					if blank:
+						if prev_owner is None:
+							raise ValueError("blank owner before any owner")
+						owner, rest = prev_owner, tokens
+					else:
+						tok = tokens[0]
+						if tok != prev_tok:
 							prev_owner = lower_name(absolute(tok, origin))
-						except ValueError as e:
-							raise ZoneError("%s: %s" % (where, e))
-						prev_tok = tok
-					owner, rest = prev_owner, tokens[1:]
-				code = _record_type(rest, where)
+							prev_tok = tok
+						owner, rest = prev_owner, tokens[1:]
+					code = _record_type(rest)
+				except ValueError as e:
+					raise ZoneError("%s:%d: %s" % (path, first, e))
 				self.add(owner, code)
 				if origin is None and code == 6:
-					origin = owner          # no --origin, no $ORIGIN: the SOA owner is
+					origin = owner      # no --origin and no $ORIGIN yet: use the SOA owner
+		self.lines += lineno
 		if paren:
 			raise ZoneError("%s: unbalanced '(' at end of file" % path)
 		return origin
 
-	def _directive(self, tokens, text, origin, where, path, depth):
-		"""Handle $ORIGIN, $TTL, $INCLUDE; warn about others.  Returns origin."""
+	def _directive(self, tokens, origin, path, lineno, depth):
+		"""Handle $ORIGIN, $TTL, $INCLUDE; warn about others.  Returns origin.
+
+		Raises ValueError for a bad name; ZoneError comes from an included file.
+		"""
 		word = tokens[0].upper()
 		if word == "$ORIGIN" and len(tokens) >= 2:
-			try:
-				return lower_name(absolute(tokens[1], origin))
-			except ValueError as e:
-				raise ZoneError("%s: %s" % (where, e))
+			return lower_name(absolute(tokens[1], origin))
 		if word == "$TTL":
 			return origin
 		if word == "$INCLUDE" and len(tokens) >= 2:
@@ -358,7 +358,7 @@ class ZoneNames:
 				inc_origin = lower_name(absolute(tokens[2], origin))
 			self.read(inc, inc_origin, depth + 1)
 			return origin           # $INCLUDE does not change the includer's origin
-		print("%s: %s ignored" % (where, tokens[0]), file=sys.stderr)
+		print("%s:%d: %s ignored" % (path, lineno, tokens[0]), file=sys.stderr)
 		return origin
 
 
@@ -390,47 +390,55 @@ class Catalog:
 		names = zn.types_by_name
 		if apex not in names:
 			raise ZoneError("apex %s owns no records (wrong --origin?)" % apex)
-		if apex == ".":
-			in_zone = list(names)
-		else:
-			tail = "." + apex
-			in_zone = [n for n in names if n == apex or n.endswith(tail)]
-		self.out_of_zone = len(names) - len(in_zone)
-		self.cuts = [n for n in in_zone if n != apex and T_NS in names[n]]
-		cutset = set(self.cuts)
-		wild_parents = set(n[2:] for n in in_zone if n.startswith("*."))
-		qtypes_cache = {}
-		data, data_types, nx_parents, below_cut = [], [], [], 0
-		for n in in_zone:
-			types = names[n]
-			if cutset and any(s in cutset for s in parent_suffixes(n, apex)):
-				below_cut += 1
+		cutset, wild_parents = set(), set()
+		for n, types in names.items():
+			if T_NS in types and n != apex:
+				cutset.add(n)
+			if n.startswith("*."):
+				wild_parents.add(n[2:])
+		tail = "." + apex if apex != "." else ""
+		stop = len(apex)
+		info_cache = {}         # types tuple -> (asked types, NODATA ok, NX parent ok)
+		data, nx_parents, cuts = [], [], []
+		self.out_of_zone = self.below_cut = 0
+		for n, types in names.items():
+			if tail and n != apex and not n.endswith(tail):
+				self.out_of_zone += 1
 				continue
-			q = qtypes_cache.get(types)
-			if q is None:
-				if T_CNAME in types:
-					q = (T_A,)
-				else:
-					q = tuple(t for t in types if t not in NEVER_ASKED)
-				qtypes_cache[types] = q
-			if not q:
+			if cutset:
+				if "\\" in n:
+					under = any(x in cutset for x in parent_suffixes(n, apex))
+				else:           # parent_suffixes() inlined: this loop sees every name
+					under, i, ln = False, 0, len(n)
+					while ln - i > stop:
+						if n[i:] in cutset:
+							under = True
+							break
+						i = n.index(".", i) + 1
+				if under:
+					if n in cutset:
+						cuts.append(n)
+					else:
+						self.below_cut += 1
+					continue
+			info = info_cache.get(types)
+			if info is None:
+				cname = T_CNAME in types
+				q = (T_A,) if cname else tuple(t for t in types if t not in NEVER_ASKED)
+				info = info_cache[types] = (q, not cname, not cname and T_DNAME not in types)
+			if not info[0]:
 				continue
-			data.append(n)
-			data_types.append(q)
-			if (n not in wild_parents and not n.startswith("*.") and T_DNAME not in types
-					and T_CNAME not in types and len(n) <= NX_PARENT_MAX_TEXT):
+			wild = n.startswith("*.")
+			data.append((n, info[0], info[1] and not wild))
+			if info[2] and not wild and n not in wild_parents and len(n) <= NX_PARENT_MAX_TEXT:
 				nx_parents.append(n)
-		self.below_cut = below_cut - len(self.cuts)
-		order = list(range(len(data)))
-		rng.shuffle(order)
-		self.data = [data[i] for i in order]
-		self.data_types = [data_types[i] for i in order]
-		nx_parents.sort()
+		rng.shuffle(data)       # popularity ranks: a seed-fixed random order
+		self.data = [d[0] for d in data]
+		self.data_types = [d[1] for d in data]
+		self.nodata = [i for i, d in enumerate(data) if d[2]]
 		self.nx_parents = nx_parents
-		self.nodata = [i for i, n in enumerate(self.data)
-			if T_CNAME not in names[n] and not n.startswith("*.")]
-		self.cuts.sort()
-		rng.shuffle(self.cuts)
+		rng.shuffle(cuts)
+		self.cuts = cuts
 
 	def summary(self):
 		"""One line about what was found."""
@@ -466,8 +474,6 @@ def exact_mix(n, weights, rng):
 
 def zipf_cumulative(count, exponent):
 	"""Cumulative weights 1/r**exponent for ranks 1..COUNT."""
-	if exponent == 0:
-		return list(range(1, count + 1))
 	return list(itertools.accumulate(r ** -exponent for r in range(1, count + 1)))
 
 
@@ -521,6 +527,32 @@ def weight(text):
 	return v
 
 
+def prefix_of(version):
+	"""argparse type factory: an IPv4 or IPv6 prefix (host bits allowed)."""
+	def parse(text):
+		try:
+			net = ipaddress.ip_network(text, strict=False)
+		except ValueError as e:
+			raise argparse.ArgumentTypeError(str(e))
+		if net.version != version:
+			raise argparse.ArgumentTypeError("%s is not an IPv%d prefix" % (text, version))
+		return net
+	return parse
+
+
+def address_of(version):
+	"""argparse type factory: an IPv4 or IPv6 address -> packed bytes."""
+	def parse(text):
+		try:
+			addr = ipaddress.ip_address(text)
+		except ValueError as e:
+			raise argparse.ArgumentTypeError(str(e))
+		if addr.version != version:
+			raise argparse.ArgumentTypeError("%s is not an IPv%d address" % (text, version))
+		return addr.packed
+	return parse
+
+
 def mac(text):
 	"""argparse type: aa:bb:cc:dd:ee:ff (or with '-') -> 6 bytes."""
 	b = bytes.fromhex(text.replace(":", "").replace("-", ""))
@@ -529,13 +561,12 @@ def mac(text):
 	return b
 
 
-def source_pool(prefix, count, rng):
-	"""COUNT distinct host addresses (packed, checksum partial) in PREFIX.
+def source_pool(net, count, rng):
+	"""COUNT distinct host addresses (packed, checksum partial) in network NET.
 
 	The network address, and for IPv4 prefixes up to /30 the broadcast
 	address, are left out.  Fewer than COUNT when the prefix is smaller.
 	"""
-	net = ipaddress.ip_network(prefix, strict=False)
 	hostbits = net.max_prefixlen - net.prefixlen
 	if hostbits <= 1:                           # /32, /31, /128, /127: all usable
 		lo, hi = 0, (1 << hostbits) - 1
@@ -602,7 +633,10 @@ def eth_header(dst, src, vlan, ethertype):
 # gen
 
 class QueryPlan:
-	"""The COUNT questions, in order: question bytes, class index, text."""
+	"""The COUNT questions of a run, drawn class by class in the mixed order.
+
+	counts holds the exact number per class; iterating yields the questions.
+	"""
 
 	def __init__(self, cat, n, mix, zipf, rng, want_text):
 		self.counts = dict.fromkeys(QUERY_CLASSES, 0)
@@ -627,6 +661,7 @@ class QueryPlan:
 		return w
 
 	def _positive(self):
+		"""(name, type): a popular data name and one of its types."""
 		cat, rng = self.cat, self.rng
 		i = next(self.pos)
 		name, types = cat.data[i], cat.data_types[i]
@@ -639,6 +674,7 @@ class QueryPlan:
 		return name, qtype
 
 	def _nxdomain(self):
+		"""(name, type, label, parent): a fresh random label under a parent."""
 		cat, rng = self.cat, self.rng
 		parents, names = cat.nx_parents, cat.zn.types_by_name
 		while True:
@@ -649,6 +685,7 @@ class QueryPlan:
 				return name, T_A, label, parent
 
 	def _nodata(self):
+		"""(name, type): a popular data name and a type it does not own."""
 		cat, rng = self.cat, self.rng
 		i = cat.nodata[next(self.nod)]
 		name = cat.data[i]
@@ -661,6 +698,7 @@ class QueryPlan:
 		return name, qtype
 
 	def _referral(self):
+		"""(name, A): a popular cut, or a name just below it."""
 		rng = self.rng
 		cut = self.cat.cuts[next(self.ref)]
 		prefix = REFERRAL_PREFIXES[int(rng.random() * len(REFERRAL_PREFIXES))]
@@ -741,11 +779,7 @@ def cmd_gen(args):
 	opts = [[b"\0" + struct.pack("!HHIH", T_OPT, s, flags, 0) for flags in (0, 0x8000)]
 		for s in sizes]
 
-	try:
-		dst4 = ipaddress.IPv4Address(args.dst4).packed
-		dst6 = ipaddress.IPv6Address(args.dst6).packed
-	except ValueError as e:
-		raise SystemExit("error: %s" % e)
+	dst4, dst6 = args.dst4, args.dst6
 	dst4_sum, dst6_sum = ones_sum(dst4), ones_sum(dst6)
 	eth4 = eth_header(args.dst_mac, args.src_mac, args.vlan, 0x0800)
 	eth6 = eth_header(args.dst_mac, args.src_mac, args.vlan, 0x86DD)
@@ -761,14 +795,14 @@ def cmd_gen(args):
 	rate = args.rate
 	base_us = BASE_TIME * 1000000
 
-	stats = {"do": 0, "v6": 0, "edns": n_edns, "bytes": 0}
+	stats = {"do": 0, "v6": 0}
 	size_counts = [0] * len(sizes)
 	qtext = open(args.queries_out, "w", encoding="latin-1") if args.queries_out else None
 	ei = 0
 	with open(args.output, "wb") as out:
 		out.write(pcap_file_header())
 		buf, lines = [], []
-		for i, (cls, q, text) in enumerate(plan):
+		for i, (_cls, q, text) in enumerate(plan):
 			if edns[i]:
 				do = do_seq[ei]
 				sz = size_seq[ei]
@@ -1008,13 +1042,10 @@ def retarget_l3(etype, l3, dst4, dst4_sum, dst6, dst6_sum, in_port, port):
 
 def cmd_retarget(args):
 	"""The retarget subcommand: see the module docstring."""
-	try:
-		dst4 = ipaddress.IPv4Address(args.dst4).packed
-		dst6 = ipaddress.IPv6Address(args.dst6).packed
-	except ValueError as e:
-		raise SystemExit("error: %s" % e)
+	dst4, dst6 = args.dst4, args.dst6
 	d4s, d6s = ones_sum(dst4), ones_sum(dst6)
 	kept, skipped = 0, {}
+	default_src = args.src_mac or mac("02:00:00:00:00:01")
 	rec = struct.Struct("<IIII").pack
 	with open(args.input, "rb") as f, open(args.output, "wb") as out:
 		out.write(pcap_file_header())
@@ -1038,7 +1069,7 @@ def cmd_retarget(args):
 					tags = b""
 				if args.vlan is not None:
 					tags = struct.pack("!HH", 0x8100, args.vlan & 0x0FFF)
-				smac = args.src_mac or src or mac("02:00:00:00:00:01")
+				smac = args.src_mac or src or default_src
 				data = args.dst_mac + smac + tags + struct.pack("!H", etype) + pkt
 				buf.append(rec(sec, usec, len(data), len(data)))
 				buf.append(data)
@@ -1100,8 +1131,8 @@ def build_parser():
 	g.add_argument("--ipv6", type=fraction, default=0.2, help="share sent over IPv6 (0.2)")
 	g.add_argument("--sources", type=int, default=1000,
 		help="distinct source addresses per family (1000, capped at the prefix size)")
-	g.add_argument("--src4-prefix", default="198.51.100.0/24", help="IPv4 sources (198.51.100.0/24)")
-	g.add_argument("--src6-prefix", default="2001:db8:1::/48", help="IPv6 sources (2001:db8:1::/48)")
+	g.add_argument("--src4-prefix", type=prefix_of(4), default="198.51.100.0/24", help="IPv4 sources (198.51.100.0/24)")
+	g.add_argument("--src6-prefix", type=prefix_of(6), default="2001:db8:1::/48", help="IPv6 sources (2001:db8:1::/48)")
 	g.add_argument("--zipf", type=float, default=1.0,
 		help="popularity exponent: rank r has weight 1/r**ZIPF (1.0; 0 = uniform)")
 	g.add_argument("--vlan", type=vlan_id, help="802.1Q tag every frame with this VLAN ID")
@@ -1109,8 +1140,8 @@ def build_parser():
 		help="destination MAC (02:70:63:61:70:00)")
 	g.add_argument("--src-mac", type=mac, default=mac("02:00:00:00:00:01"),
 		help="source MAC (02:00:00:00:00:01)")
-	g.add_argument("--dst4", default="192.0.2.53", help="IPv4 destination (192.0.2.53)")
-	g.add_argument("--dst6", default="2001:db8::53", help="IPv6 destination (2001:db8::53)")
+	g.add_argument("--dst4", type=address_of(4), default="192.0.2.53", help="IPv4 destination (192.0.2.53)")
+	g.add_argument("--dst6", type=address_of(6), default="2001:db8::53", help="IPv6 destination (2001:db8::53)")
 	g.add_argument("--port", type=port_number, default=53, help="destination port (53)")
 	g.add_argument("--rate", type=int, default=100000,
 		help="timestamp spacing as queries per second (100000)")
@@ -1126,8 +1157,8 @@ def build_parser():
 		help="destination MAC (02:70:63:61:70:00)")
 	r.add_argument("--src-mac", type=mac,
 		help="source MAC for every frame (default: keep it; 02:00:00:00:00:01 if none)")
-	r.add_argument("--dst4", default="192.0.2.53", help="IPv4 destination (192.0.2.53)")
-	r.add_argument("--dst6", default="2001:db8::53", help="IPv6 destination (2001:db8::53)")
+	r.add_argument("--dst4", type=address_of(4), default="192.0.2.53", help="IPv4 destination (192.0.2.53)")
+	r.add_argument("--dst6", type=address_of(6), default="2001:db8::53", help="IPv6 destination (2001:db8::53)")
 	r.add_argument("--port", type=port_number, default=53, help="new destination port (53)")
 	r.add_argument("--in-port", type=port_number, default=53,
 		help="destination port that marks DNS queries in the input (53)")
@@ -1147,6 +1178,8 @@ def main(argv=None):
 			raise SystemExit("error: --sources must be at least 1")
 		if args.rate < 1:
 			raise SystemExit("error: --rate must be at least 1")
+		if args.zipf < 0:
+			raise SystemExit("error: --zipf must not be negative")
 	return args.func(args)
 
 

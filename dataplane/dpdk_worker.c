@@ -128,22 +128,30 @@ static void handle_burst(struct dp_worker *w, const struct dp_port *p,
 	stat_add(&w->st.busy_cycles, rte_rdtsc() - t0);
 }
 
+/* End of the run of frames from \a start that name one port: they go
+ * out in one burst. */
+static inline unsigned same_port_run(struct rte_mbuf *const *m, unsigned start,
+                                     unsigned n)
+{
+	unsigned end = start + 1;
+
+	while (end < n && m[end]->port == m[start]->port)
+		end++;
+	return end;
+}
+
 /* Frames from the kernel, for ports whose queue 0 this worker owns. */
 static bool inject(struct dp_worker *w)
 {
 	struct rte_mbuf *m[BW_DPDK_BURST];
 	unsigned n = rte_ring_sc_dequeue_burst(w->inject, (void **)m,
 	                                       BW_DPDK_BURST, NULL);
-	unsigned start = 0;
 
-	/* Consecutive frames for one port go out in one burst. */
-	for (unsigned i = 1; i <= n; i++) {
-		if (i < n && m[i]->port == m[start]->port)
-			continue;
+	for (unsigned start = 0, end; start < n; start = end) {
+		end = same_port_run(m, start, n);
 		send_burst(&w->st, m[start]->port, 0, m + start,
-		           (uint16_t)(i - start));
-		stat_add(&w->st.exc_tx, i - start);
-		start = i;
+		           (uint16_t)(end - start));
+		stat_add(&w->st.exc_tx, end - start);
 	}
 	return n > 0;
 }
@@ -199,13 +207,11 @@ static bool exc_up(struct bw_dpdk *dp, struct dp_worker *w)
 	struct rte_mbuf *m[BW_DPDK_BURST];
 	unsigned n = rte_ring_sc_dequeue_burst(w->to_kernel, (void **)m,
 	                                       BW_DPDK_BURST, NULL);
-	unsigned start = 0;
 
-	for (unsigned i = 1; i <= n; i++) {
-		if (i < n && m[i]->port == m[start]->port)
-			continue;
+	for (unsigned start = 0, end; start < n; start = end) {
+		end = same_port_run(m, start, n);
 		struct dp_port *p = &dp->ports[dp->port_index[m[start]->port]];
-		uint16_t cnt = (uint16_t)(i - start);
+		uint16_t cnt = (uint16_t)(end - start);
 		uint16_t sent = rte_eth_tx_burst(p->tap, 0, m + start, cnt);
 
 		stat_add(&p->to_kernel, sent);
@@ -213,7 +219,6 @@ static bool exc_up(struct bw_dpdk *dp, struct dp_worker *w)
 			stat_add(&p->exc_dropped, cnt - sent);
 			rte_pktmbuf_free_bulk(m + start + sent, cnt - sent);
 		}
-		start = i;
 	}
 	return n > 0;
 }

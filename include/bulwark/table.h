@@ -296,17 +296,27 @@ static inline uint64_t bw_hash_mix(uint64_t x)
  * \param h    Hash of the parent name (BW_HASH_ROOT for the root).
  * \param lab  Label: length octet followed by lowercase octets.
  */
+/* Folds the whole 8-octet words of a label (length octet included) into
+ * \a h; \a lab and \a n are left at the tail, shorter than 8 octets. */
+static inline uint64_t bw_hash_words(uint64_t h, const uint8_t **lab, size_t *n)
+{
+	uint64_t v;
+
+	while (*n >= 8) {
+		memcpy(&v, *lab, 8);
+		h = bw_hash_mix(h ^ v);
+		*lab += 8;
+		*n -= 8;
+	}
+	return h;
+}
+
 static inline uint64_t bw_hash_label(uint64_t h, const uint8_t *lab)
 {
 	size_t n = (size_t)lab[0] + 1;
 	uint64_t v;
 
-	while (n >= 8) {
-		memcpy(&v, lab, 8);
-		h = bw_hash_mix(h ^ v);
-		lab += 8;
-		n -= 8;
-	}
+	h = bw_hash_words(h, &lab, &n);
 	v = (uint64_t)n << 56;
 	if (n > 0) {
 		uint64_t t = 0;
@@ -332,12 +342,7 @@ static inline uint64_t bw_hash_label_padded(uint64_t h, const uint8_t *lab)
 	size_t n = (size_t)lab[0] + 1;
 	uint64_t v;
 
-	while (n >= 8) {
-		memcpy(&v, lab, 8);
-		h = bw_hash_mix(h ^ v);
-		lab += 8;
-		n -= 8;
-	}
+	h = bw_hash_words(h, &lab, &n);
 	memcpy(&v, lab, 8);
 	/* The low n octets are the label's (little-endian load); n < 8. */
 	v &= n == 0 ? 0 : ~0ull >> (64 - 8 * n);

@@ -417,12 +417,12 @@ static size_t nsec_search(const struct bw_table *t, const struct bw_tbl_nsec *id
 
 /* First position in keys[lo, hi) whose key is above (or, with \a eq, at
  * least) \a k; hi when there is none. */
-static size_t key_bound(const uint64_t *keys, size_t lo, size_t hi, uint64_t k,
-                        bool eq)
+static size_t key_bound(const struct bw_tbl_key *keys, size_t lo, size_t hi,
+                        struct bw_tbl_key k, bool eq)
 {
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (keys[mid] < k || (!eq && keys[mid] == k))
+		if (eq ? bw_tbl_key_less(keys[mid], k) : !bw_tbl_key_less(k, keys[mid]))
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -444,17 +444,17 @@ static uint32_t nsec_cover(const struct bw_table *t, const uint8_t *lname)
 		at = nsec_search(t, idx, 1, n, lname);   /* [0] is the apex. */
 		return idx[at - 1].blob;
 	}
-	const uint64_t *keys = (const void *)(t->common + hd->denial_keys);
-	const uint64_t *sample = (const void *)(t->common + hd->denial_sample);
+	const struct bw_tbl_key *keys = (const void *)(t->common + hd->denial_keys);
+	const struct bw_tbl_key *sample = (const void *)(t->common + hd->denial_sample);
 	size_t ns = (n + BW_TBL_SAMPLE - 1) / BW_TBL_SAMPLE;
-	uint64_t k = bw_tbl_denial_key(lname, hd->apex_labels);
+	struct bw_tbl_key k = bw_tbl_denial_key(lname, hd->apex_labels);
 	/* Blocks s with sample[s] <= k end before the first key above k. */
 	size_t s = key_bound(sample, 0, ns, k, false);
 	size_t lo = s == 0 ? 0 : (s - 1) * BW_TBL_SAMPLE;
 	size_t hi = lo + BW_TBL_SAMPLE < n ? lo + BW_TBL_SAMPLE : n;
 	size_t ub = key_bound(keys, lo, hi, k, false);
 
-	if (ub == 0 || keys[ub - 1] != k)
+	if (ub == 0 || bw_tbl_key_less(keys[ub - 1], k))
 		return idx[ub == 0 ? 0 : ub - 1].blob;   /* Decided by the keys. */
 	at = nsec_search(t, idx, key_bound(keys, 0, ub, k, true), ub, lname);
 	return idx[at == 0 ? 0 : at - 1].blob;
@@ -1075,11 +1075,12 @@ size_t bw_answer(const struct bw_zoneset *zs, const struct bw_answer_conf *conf,
 }
 
 void bw_answer_prefetch(const struct bw_zoneset *zs, const uint8_t *q,
-                        size_t qlen)
+                        size_t qlen, struct bw_answer_hint *hint)
 {
 	struct actx c;
 	const struct bw_table *t;
 
+	hint->table = NULL;
 	if (zs == NULL || qlen < BW_HDR_LEN || bw_get16(q + 4) != 1)
 		return;
 	c.q = q;
@@ -1087,8 +1088,21 @@ void bw_answer_prefetch(const struct bw_zoneset *zs, const uint8_t *q,
 	if (!parse_qname(&c))
 		return;
 	t = bw_zoneset_match(zs, c.name.hash, c.name.lname, c.name.loff, c.name.nl);
-	if (t != NULL)
-		bw_table_prefetch(t, c.name.hash[c.name.nl]);
+	if (t == NULL)
+		return;
+	hint->table = t;
+	hint->n = 0;
+	for (int k = c.name.nl; k > t->hdr->apex_labels &&
+	     hint->n < BW_ANSWER_HINT_NAMES; k--) {
+		hint->hash[hint->n++] = c.name.hash[k];
+		bw_table_prefetch(t, c.name.hash[k]);
+	}
+}
+
+void bw_answer_prefetch_nodes(const struct bw_answer_hint *hint)
+{
+	for (unsigned i = 0; hint->table != NULL && i < hint->n; i++)
+		bw_table_prefetch_node(hint->table, hint->hash[i]);
 }
 
 void bw_answer_conf_default(struct bw_answer_conf *conf)

@@ -58,6 +58,7 @@ struct dp_worker {
 	struct rte_mbuf *tx[BW_DPDK_BURST];
 	struct rte_mbuf *exc[BW_DPDK_BURST];
 	struct rte_mbuf *drop[BW_DPDK_BURST];
+	struct bw_answer_hint hint[BW_DPDK_BURST];
 } __rte_cache_aligned;
 
 struct bw_dpdk {

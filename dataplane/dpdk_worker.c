@@ -91,13 +91,15 @@ static void handle_burst(struct dp_worker *w, const struct dp_port *p,
 	c->port = &p->addrs;
 	c->offload = p->offload;
 	c->zs = bw_zoneset_current();   /* Once per burst (QSBR reader). */
-	/* Three passes, so that the cache misses of the burst overlap: the
-	 * frames, then the table buckets of their names, then the answers. */
+	/* Passes over the burst, so that its cache misses overlap: the frames,
+	 * the table buckets of their names, the nodes, then the answers. */
 	for (uint16_t i = 0; i < n; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	for (uint16_t i = 0; i < n; i++)
 		bw_pkt_prefetch(c, rte_pktmbuf_mtod(pkts[i], uint8_t *),
-		                pkts[i]->data_len);
+		                pkts[i]->data_len, &w->hint[i]);
+	for (uint16_t i = 0; i < n; i++)
+		bw_answer_prefetch_nodes(&w->hint[i]);
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		enum bw_pkt_verdict v;

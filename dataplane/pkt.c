@@ -650,11 +650,12 @@ static enum bw_pkt_verdict ipv6(struct bw_pkt_ctx *c, struct frame *f,
 /* ---- Ethernet. ---- */
 
 void bw_pkt_prefetch(const struct bw_pkt_ctx *c, const uint8_t *frame,
-                     size_t len)
+                     size_t len, struct bw_answer_hint *hint)
 {
 	size_t off = 12, dns;
 	uint16_t type, ulen;
 
+	hint->table = NULL;
 	if (len < ETH_HLEN)
 		return;
 	type = get16(frame + off);
@@ -677,7 +678,7 @@ void bw_pkt_prefetch(const struct bw_pkt_ctx *c, const uint8_t *frame,
 	ulen = get16(frame + dns - 4);
 	if (ulen < UDP_HLEN + BW_HDR_LEN || dns - UDP_HLEN + ulen > len)
 		return;
-	bw_answer_prefetch(c->zs, frame + dns, ulen - UDP_HLEN);
+	bw_answer_prefetch(c->zs, frame + dns, ulen - UDP_HLEN, hint);
 }
 
 enum bw_pkt_verdict bw_pkt_handle(struct bw_pkt_ctx *c, uint8_t *frame,

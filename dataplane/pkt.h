@@ -91,7 +91,7 @@ enum bw_pkt_verdict bw_pkt_handle(struct bw_pkt_ctx *c, uint8_t *frame,
  *        bw_pkt_handle() decides).  See bw_answer_prefetch().
  */
 void bw_pkt_prefetch(const struct bw_pkt_ctx *c, const uint8_t *frame,
-                     size_t len);
+                     size_t len, struct bw_answer_hint *hint);
 
 /*!
  * \brief One's-complement sum of \a len bytes added to \a sum (not folded,

@@ -223,9 +223,10 @@ static int check_common(struct check *c, const uint8_t *data, size_t size,
 		return fail(c, BW_ETABLE, "bad denial index");
 	if (!nsec3 && h->denial_keys != 0 &&
 	    ((h->denial_keys & 7) != 0 || (h->denial_sample & 7) != 0 ||
-	     !in_range(h->denial_keys, (uint64_t)h->denial_count * 8, c->common_size) ||
+	     !in_range(h->denial_keys, (uint64_t)h->denial_count *
+	               sizeof(struct bw_tbl_key), c->common_size) ||
 	     !in_range(h->denial_sample, ((uint64_t)h->denial_count + BW_TBL_SAMPLE - 1) /
-	               BW_TBL_SAMPLE * 8, c->common_size)))
+	               BW_TBL_SAMPLE * sizeof(struct bw_tbl_key), c->common_size)))
 		return fail(c, BW_ETABLE, "bad NSEC search keys");
 	int ret = check_blob(c, c->common, c->common_size, h->neg_do, h->apex_labels);
 	for (uint32_t i = 0; i < h->denial_count && ret == 0; i++) {

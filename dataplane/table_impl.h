@@ -68,6 +68,29 @@ static inline void bw_table_prefetch(const struct bw_table *t, uint64_t h)
 }
 
 /*!
+ * \brief Prefetches the node that a lookup of hash \a h would compare
+ *        first (the first bucket with its tag); reads the buckets.
+ */
+static inline void bw_table_prefetch_node(const struct bw_table *t, uint64_t h)
+{
+	unsigned s = t->shard_bits ? (unsigned)(h >> (64 - t->shard_bits)) : 0;
+	const struct bw_table_shard *sh = &t->shards[s];
+	uint32_t at = (uint32_t)h & sh->mask, tag = (uint32_t)(h >> 32);
+
+	for (uint32_t probe = 0; probe <= sh->max_probe; probe++) {
+		const struct bw_tbl_bucket *b = &sh->buckets[at];
+		if (b->node == 0)
+			return;
+		if (b->tag == tag) {
+			__builtin_prefetch(sh->base + b->node);
+			__builtin_prefetch(sh->base + b->node + 64);
+			return;
+		}
+		at = (at + 1) & sh->mask;
+	}
+}
+
+/*!
  * \brief The blob that answers \a type at node \a n (found in table \a t
  *        with hash \a h), or NULL when the node has no such RRset.
  */

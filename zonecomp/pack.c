@@ -622,28 +622,28 @@ static int ds_index(struct packer *p)
 static int ds_keys(struct packer *p)
 {
 	size_t n = p->ds.nowner, ns = (n + BW_TBL_SAMPLE - 1) / BW_TBL_SAMPLE;
-	uint64_t prev = 0;
+	struct bw_tbl_key prev = { 0, 0 };
 	int ret;
 
 	while (p->common.len & 7)
 		p->common.len++;
-	ret = buf_reserve(&p->common, (n + ns) * sizeof(uint64_t));
+	ret = buf_reserve(&p->common, (n + ns) * sizeof(prev));
 	if (ret != 0)
 		return ret;
 	p->keys_at = (uint32_t)p->common.len;
-	p->sample_at = (uint32_t)(p->common.len + n * sizeof(uint64_t));
+	p->sample_at = (uint32_t)(p->common.len + n * sizeof(prev));
 	for (size_t j = 0; j < n; j++) {
 		const struct bw_zone_node *o = &p->z->nodes[p->ds.owner[j]];
-		uint64_t k = bw_tbl_denial_key(o->name, p->z->apex_labels);
+		struct bw_tbl_key k = bw_tbl_denial_key(o->name, p->z->apex_labels);
 
-		assert(k >= prev);   /* The owners are in canonical order. */
+		assert(!bw_tbl_key_less(k, prev));   /* Canonical order. */
 		prev = k;
 		memcpy(p->common.data + p->keys_at + j * sizeof(k), &k, sizeof(k));
 		if (j % BW_TBL_SAMPLE == 0)
 			memcpy(p->common.data + p->sample_at +
 			       j / BW_TBL_SAMPLE * sizeof(k), &k, sizeof(k));
 	}
-	p->common.len += (n + ns) * sizeof(uint64_t);
+	p->common.len += (n + ns) * sizeof(prev);
 	return 0;
 }
 

@@ -66,16 +66,35 @@ size_t bw_answer(const struct bw_zoneset *zs, const struct bw_answer_conf *conf,
                  const uint8_t *q, size_t qlen, uint8_t *resp, size_t cap,
                  unsigned flags, struct bw_answer_info *info);
 
+/*! Names bw_answer_prefetch() looks at: the query's and its suffixes. */
+#define BW_ANSWER_HINT_NAMES 3
+
+/*! What bw_answer_prefetch() found, for bw_answer_prefetch_nodes(). */
+struct bw_answer_hint {
+	const struct bw_table *table;   /*!< NULL: nothing to prefetch. */
+	uint64_t hash[BW_ANSWER_HINT_NAMES];
+	unsigned n;
+};
+
 /*!
- * \brief Starts loading into the cache what bw_answer() reads first for
- *        this query: the table bucket of its name.  Does nothing for a
- *        query it cannot parse or that no zone holds.
+ * \brief Starts loading into the cache the table buckets that bw_answer()
+ *        reads first for this query: those of its name and of the
+ *        suffixes that an NXDOMAIN or a referral walks through.  Sets
+ *        \a hint->table to NULL for a query it cannot parse or that no
+ *        zone holds.
  *
- * For callers with a burst of queries: prefetch them all, then answer them,
- * so that the cache misses of the burst overlap.
+ * For callers with a burst of queries: prefetch the buckets of them all,
+ * then their nodes (bw_answer_prefetch_nodes()), then answer them, so that
+ * the cache misses of the burst overlap.
  */
 void bw_answer_prefetch(const struct bw_zoneset *zs, const uint8_t *q,
-                        size_t qlen);
+                        size_t qlen, struct bw_answer_hint *hint);
+
+/*!
+ * \brief Starts loading the nodes that the buckets of \a hint point at
+ *        (reads the buckets: call it after they had time to arrive).
+ */
+void bw_answer_prefetch_nodes(const struct bw_answer_hint *hint);
 
 /*!
  * \brief Default settings: udp_max 1232, no NSID, CH queries REFUSED.

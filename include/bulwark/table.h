@@ -60,8 +60,8 @@ struct bw_tbl_header {
 	uint8_t nsec3_salt[256];
 	/* NSEC search accelerator (0: absent, as in tables written before
 	 * it existed; the reader then searches the index alone). */
-	uint32_t denial_keys;     /*!< uint64_t bw_tbl_denial_key() of every
-	                               index entry, in index order. */
+	uint32_t denial_keys;     /*!< struct bw_tbl_key of every index
+	                               entry, in index order. */
 	uint32_t denial_sample;   /*!< Every BW_TBL_SAMPLE-th of those keys. */
 	uint64_t reserved[7];     /*!< Update generations. */
 };
@@ -78,40 +78,53 @@ struct bw_tbl_nsec {
 /*! Keys per denial_sample entry. */
 #define BW_TBL_SAMPLE 64
 
+/*! Sort key of an NSEC owner: 16 octets as two big-endian numbers. */
+struct bw_tbl_key {
+	uint64_t hi, lo;
+};
+
+/*! \brief a < b for sort keys. */
+static inline bool bw_tbl_key_less(struct bw_tbl_key a, struct bw_tbl_key b)
+{
+	return a.hi < b.hi || (a.hi == b.hi && a.lo < b.lo);
+}
+
 /*!
  * \brief Sort key of a name at or below the apex for the NSEC search: the
  *        labels left of the apex from right to left, each octet plus one
- *        (0xff stays 0xff) and a 0 after each label, the first 8 octets as
- *        a big-endian number.
+ *        (0xff stays 0xff) and a 0 after each label; the first 16 octets.
  *
  * Monotone in canonical order (RFC 4034 6.1): a name that sorts before
  * another never has a larger key; equal keys need a name comparison.
  * \param lname        Wire name (compared as if lowercase).
  * \param apex_labels  Labels of the apex (not counting the root).
  */
-static inline uint64_t bw_tbl_denial_key(const uint8_t *lname,
-                                         unsigned apex_labels)
+static inline struct bw_tbl_key bw_tbl_denial_key(const uint8_t *lname,
+                                                  unsigned apex_labels)
 {
 	const uint8_t *lab[128];
+	uint8_t out[16] = { 0 };
 	unsigned n = 0, got = 0;
-	uint64_t key = 0;
 
 	while (*lname != 0 && n < 128) {
 		lab[n++] = lname;
 		lname += *lname + 1;
 	}
-	for (unsigned i = n > apex_labels ? n - apex_labels : 0; i-- > 0 && got < 8;) {
-		for (unsigned k = 1; k <= lab[i][0] && got < 8; k++, got++) {
+	for (unsigned i = n > apex_labels ? n - apex_labels : 0; i-- > 0 && got < 16;) {
+		for (unsigned k = 1; k <= lab[i][0] && got < 16; k++) {
 			unsigned c = lab[i][k];
 			c = c >= 'A' && c <= 'Z' ? c + 32 : c;   /* Canonical: lowercase. */
-			key = key << 8 | (c == 0xff ? 0xffu : c + 1u);
+			out[got++] = (uint8_t)(c == 0xff ? 0xffu : c + 1u);
 		}
-		if (got < 8) {
-			key <<= 8;
-			got++;
-		}
+		if (got < 16)
+			out[got++] = 0;
 	}
-	return got < 8 ? key << (8 * (8 - got)) : key;
+	struct bw_tbl_key key = { 0, 0 };
+	for (unsigned i = 0; i < 8; i++) {
+		key.hi = key.hi << 8 | out[i];
+		key.lo = key.lo << 8 | out[8 + i];
+	}
+	return key;
 }
 
 /*! NSEC3 index entry, in order of the hashes. */

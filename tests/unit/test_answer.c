@@ -598,11 +598,11 @@ static void test_nsec_cover(void **state)
 	uint8_t a[BW_NAME_MAXLEN], b[BW_NAME_MAXLEN];
 	tu_name(a, "customer-0003.cover.test.");
 	tu_name(b, "deep.customer-0003.cover.test.");
-	assert_true(bw_tbl_denial_key(a, 2) <= bw_tbl_denial_key(b, 2));
+	assert_false(bw_tbl_key_less(bw_tbl_denial_key(b, 2), bw_tbl_denial_key(a, 2)));
 	tu_name(a, "a.cover.test.");
 	tu_name(b, "a\\000.cover.test.");
 	assert_true(bw_name_cmp(a, b) < 0);
-	assert_true(bw_tbl_denial_key(a, 2) <= bw_tbl_denial_key(b, 2));
+	assert_false(bw_tbl_key_less(bw_tbl_denial_key(b, 2), bw_tbl_denial_key(a, 2)));
 
 	for (size_t i = 0; i < sizeof(missing) / sizeof(missing[0]); i++) {
 		uint8_t q[BW_NAME_MAXLEN];

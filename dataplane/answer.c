@@ -68,6 +68,28 @@ static void nm_hash(struct nm *n)
 		                                  n->lname + n->loff[n->nl - k]);
 }
 
+/* Copies \a len octets of a wire name, A-Z turned to a-z, 8 at a time.
+ * Length octets (0-63) are below 'A' and stay as they are. */
+static void lower_copy(uint8_t *dst, const uint8_t *src, size_t len)
+{
+	const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		uint64_t x, low7;
+		memcpy(&x, src + i, 8);
+		low7 = x & ~high;
+		/* High bit of each octet: at least 'A', above 'Z', ASCII. */
+		uint64_t ge_a = low7 + (0x80 - 'A') * ones;
+		uint64_t gt_z = low7 + (0x80 - 'Z' - 1) * ones;
+		uint64_t upper = ge_a & ~gt_z & ~x & high;
+		x |= upper >> 2;                     /* 0x80 >> 2 == 0x20 */
+		memcpy(dst + i, &x, 8);
+	}
+	for (; i < len; i++)
+		dst[i] = bw_lower(src[i]);
+}
+
 /* Reads the question name (no compression allowed) at offset 12. */
 static bool parse_qname(struct actx *c)
 {
@@ -84,15 +106,14 @@ static bool parse_qname(struct actx *c)
 			return false;
 		n->loff[n->nl] = (uint8_t)len;
 		n->roff[n->nl] = (uint16_t)pos;
-		n->lname[len] = l;
-		for (size_t i = 1; i <= l; i++)
-			n->lname[len + i] = bw_lower(c->q[pos + i]);
 		len += l + 1u;
 		pos += l + 1u;
 		if (l == 0)
 			break;
 		n->nl++;
 	}
+	/* Uncompressed from offset 12: the name is one run of octets. */
+	lower_copy(n->lname, c->q + BW_HDR_LEN, len);
 	n->len = (uint8_t)len;
 	if (pos + 4 > c->qlen)
 		return false;
@@ -1081,7 +1102,7 @@ void bw_answer_prefetch(const struct bw_zoneset *zs, const uint8_t *q,
 	const struct bw_table *t;
 
 	hint->table = NULL;
-	if (zs == NULL || qlen < BW_HDR_LEN || bw_get16(q + 4) != 1)
+	if (zs == NULL || !zs->prefetch || qlen < BW_HDR_LEN || bw_get16(q + 4) != 1)
 		return;
 	c.q = q;
 	c.qlen = qlen;

@@ -30,6 +30,8 @@ static void insert(struct bw_zoneset *zs, const struct bw_table *t)
 	}
 	if (t->hdr->apex_labels > zs->max_labels)
 		zs->max_labels = t->hdr->apex_labels;
+	if (t->size > BW_ZONESET_CACHED)
+		zs->prefetch = true;
 }
 
 struct bw_zoneset *bw_zoneset_new(struct bw_table *const *tables, size_t n)

@@ -5,6 +5,7 @@
 #define BULWARK_DATAPLANE_ZONESET_IMPL_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -15,10 +16,16 @@ struct bw_zoneset_slot {
 	const struct bw_table *table;  /*!< NULL: empty slot. */
 };
 
+/*! Tables up to this size stay in the CPU caches once warm: prefetching
+ *  for them costs a second parse of every query and saves nothing. */
+#define BW_ZONESET_CACHED (16u << 20)
+
 struct bw_zoneset {
 	size_t count;
 	uint32_t mask;
 	uint8_t max_labels;            /*!< Most labels of any apex. */
+	bool prefetch;                 /*!< A table beyond BW_ZONESET_CACHED:
+	                                    burst prefetching pays. */
 	struct bw_zoneset_slot slots[];
 };
 

@@ -150,6 +150,42 @@ static void test_case_echoed(void **state)
 	expect(BW_RCODE_NOERROR, true, 1, 0, 0);
 }
 
+/* Only A-Z are folded: the octets next to them in ASCII ('@', '[', '`',
+ * '{') and their 8-bit twins (0xc1 is not 0xe1) stay as they are, also in
+ * names longer than the 8 octets folded at a time. */
+static void test_case_octets(void **state)
+{
+	struct bw_table *t = tu_load("$ORIGIN fold.test.\n$TTL 60\n"
+	                             "@ SOA ns h 1 3600 900 604800 300\n@ NS ns\n"
+	                             "ns A 192.0.2.1\n"
+	                             "a@[`{\\193zz.longer-label A 192.0.2.2\n",
+	                             "fold.test.");
+	struct bw_zoneset *zs = bw_zoneset_new(&t, 1);
+	struct tu_q o = { .id = 3 };
+	static const struct { const char *name; uint8_t rcode; } cases[] = {
+		{ "a@[`{\\193zz.longer-label.fold.test.", BW_RCODE_NOERROR },
+		{ "A@[`{\\193ZZ.LONGER-LABEL.FOLD.TEST.", BW_RCODE_NOERROR },
+		{ "a`[`{\\193zz.longer-label.fold.test.", BW_RCODE_NXDOMAIN },
+		{ "a@{`{\\193zz.longer-label.fold.test.", BW_RCODE_NXDOMAIN },
+		{ "a@[@{\\193zz.longer-label.fold.test.", BW_RCODE_NXDOMAIN },
+		{ "a@[`[\\193zz.longer-label.fold.test.", BW_RCODE_NXDOMAIN },
+		{ "a@[`{\\225zz.longer-label.fold.test.", BW_RCODE_NXDOMAIN },
+	};
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t qlen = tu_query(F->q, cases[i].name, BW_TYPE_A, &o);
+		size_t len = bw_answer(zs, &F->conf, F->q, qlen, F->r, sizeof(F->r),
+		                       0, &F->info);
+		assert_true(len > 0);
+		tu_parse(F->r, len, &F->resp);
+		if (F->resp.rcode != cases[i].rcode)
+			fail_msg("%s: rcode %u", cases[i].name, F->resp.rcode);
+	}
+	bw_zoneset_free(zs);
+	bw_table_close(t);
+}
+
 static void test_mx_additional(void **state)
 {
 	(void)state;
@@ -640,6 +676,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_exact),
 		cmocka_unit_test(test_case_echoed),
+		cmocka_unit_test(test_case_octets),
 		cmocka_unit_test(test_mx_additional),
 		cmocka_unit_test(test_cname_chain),
 		cmocka_unit_test(test_cname_ends),

@@ -30,6 +30,8 @@
 #define EDNS_DEFAULT    1232
 #define TCP_CLIENTS_DEFAULT 1024
 #define TCP_IDLE_DEFAULT    100      /* Tenths of a second: 10 s. */
+#define TCP_PER_ADDR_DEFAULT 32
+#define TCP_KEEPALIVE_DEFAULT 300    /* Tenths of a second: 30 s (BIND). */
 
 /* ---- The generic tree. ---- */
 
@@ -895,6 +897,23 @@ static void opt_tcp_idle_timeout(struct pctx *p, const struct cstmt *s)
 		p->c->tcp_idle_timeout = (unsigned)n;
 }
 
+static void opt_tcp_clients_per_address(struct pctx *p, const struct cstmt *s)
+{
+	unsigned long n;
+
+	if (stmt_uint(p, s, 1, BW_CONF_TCP_CLIENTS_MAX, &n))
+		p->c->tcp_clients_per_address = (unsigned)n;
+}
+
+/* Tenths of a second, BIND's range: the option's TIMEOUT has 16 bits. */
+static void opt_tcp_keepalive_timeout(struct pctx *p, const struct cstmt *s)
+{
+	unsigned long n;
+
+	if (stmt_uint(p, s, 1, 65535, &n))
+		p->c->tcp_keepalive_timeout = (unsigned)n;
+}
+
 static int hex_digit(char ch)
 {
 	if (ch >= '0' && ch <= '9')
@@ -995,7 +1014,9 @@ static const struct handler options_handlers[] = {
 	{ "pid-file", opt_pid_file, false },
 	{ "server-id", opt_server_id, false },
 	{ "tcp-clients", opt_tcp_clients, false },
+	{ "tcp-clients-per-address", opt_tcp_clients_per_address, false },
 	{ "tcp-idle-timeout", opt_tcp_idle_timeout, false },
+	{ "tcp-keepalive-timeout", opt_tcp_keepalive_timeout, false },
 	{ "version", opt_version, false },
 };
 
@@ -1328,6 +1349,8 @@ static struct bw_conf *conf_new(void)
 	c->edns_udp_size = EDNS_DEFAULT;
 	c->tcp_clients = TCP_CLIENTS_DEFAULT;
 	c->tcp_idle_timeout = TCP_IDLE_DEFAULT;
+	c->tcp_clients_per_address = TCP_PER_ADDR_DEFAULT;
+	c->tcp_keepalive_timeout = TCP_KEEPALIVE_DEFAULT;
 	c->workers = 1;
 	c->cpu_first = -1;
 	c->version = strdup("bulwark " BW_VERSION);

@@ -76,6 +76,12 @@ struct bw_conf {
 	unsigned tcp_clients;     /*!< Open TCP connections; 1024 unless set. */
 	unsigned tcp_idle_timeout; /*!< Tenths of a second (as BIND); 100
 	                               (10 s) unless set. */
+	unsigned tcp_clients_per_address; /*!< Open TCP connections per IPv4
+	                               address or IPv6 /64; 32 unless set. */
+	unsigned tcp_keepalive_timeout; /*!< Tenths of a second (as BIND): the
+	                               idle timeout of a connection that sent
+	                               edns-tcp-keepalive, and the TIMEOUT we
+	                               send; 300 (30 s) unless set. */
 
 	/* dataplane */
 	enum bw_conf_io io;

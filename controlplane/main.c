@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bulwark/answer.h"
@@ -22,7 +23,10 @@
 #include "bulwark/table.h"
 #include "bulwark/zoneset.h"
 #include "conf.h"
+#include "ctl.h"
+#include "daemon.h"
 #include "log.h"
+#include "registry.h"
 #include "tcp.h"
 #include "udp.h"
 
@@ -31,121 +35,6 @@
 #endif
 
 #define DEFAULT_CONF "/etc/bulwark/bulwark.conf"
-
-/* A zone set and the tables it was built over (it does not own them). */
-struct zones {
-	struct bw_table **tables;
-	size_t n;
-	struct bw_zoneset *zs;
-};
-
-struct daemon {
-	const char *conf_path;
-	struct bw_conf *conf;         /* As started; workers use its texts. */
-	struct bw_answer_conf answer;
-	struct zones zones;           /* The published set. */
-	struct bw_udp *udp;
-	struct bw_dpdk *dpdk;
-	struct bw_tcp *tcp;
-	bool pid_written;
-};
-
-/* ---- Zones. ---- */
-
-static void zones_free(struct zones *z)
-{
-	bw_zoneset_free(z->zs);
-	for (size_t i = 0; i < z->n; i++)
-		bw_table_close(z->tables[i]);
-	free(z->tables);
-	memset(z, 0, sizeof(*z));
-}
-
-static int compile_zone(const struct bw_conf_zone *z, struct bw_table **out)
-{
-	struct bw_diag d = { .emit = bw_log_diag };
-	struct bw_compile_opts opts = { .origin = z->apex };
-	char err[256] = "";
-	uint8_t *buf = NULL;
-	size_t len = 0;
-	int rc;
-
-	rc = bw_compile_file(z->file, &opts, &d, &buf, &len);
-	if (rc != 0) {
-		bw_log(LOG_ERR, "zone %s: %s: %s", z->name, z->file, bw_strerror(rc));
-		return rc;
-	}
-	rc = bw_table_from_mem(buf, len, true, out, err, sizeof(err));
-	if (rc != 0)
-		bw_log(LOG_ERR, "zone %s: compiled table of %s: %s", z->name,
-		       z->file, err[0] != '\0' ? err : bw_strerror(rc));
-	return rc;
-}
-
-static int open_zone(const struct bw_conf_zone *z, struct bw_table **out)
-{
-	char err[256] = "";
-	int rc;
-
-	if (z->file != NULL)
-		return compile_zone(z, out);
-	rc = bw_table_open(z->table, out, err, sizeof(err));
-	if (rc != 0 && strstr(err, z->table) != NULL)
-		bw_log(LOG_ERR, "zone %s: %s", z->name, err);
-	else if (rc != 0)
-		bw_log(LOG_ERR, "zone %s: table %s: %s", z->name, z->table,
-		       err[0] != '\0' ? err : bw_strerror(rc));
-	return rc;
-}
-
-/* Loads one zone and checks that the table is the configured zone's. */
-static int load_zone(const struct bw_conf_zone *z, struct bw_table **out)
-{
-	char apex[BW_NAME_MAXTEXT];
-	int rc = open_zone(z, out);
-
-	if (rc != 0)
-		return rc;
-	if (!bw_name_equal(bw_table_apex(*out), z->apex)) {
-		bw_name_to_text(apex, sizeof(apex), bw_table_apex(*out));
-		bw_log(LOG_ERR, "zone %s: %s holds zone %s", z->name,
-		       z->table != NULL ? z->table : z->file, apex);
-		bw_table_close(*out);
-		return BW_EZONE;
-	}
-	bw_log(LOG_INFO, "zone %s: serial %u, %zu names, from %s%s", z->name,
-	       bw_table_serial(*out), bw_table_nodes(*out),
-	       z->table != NULL ? z->table : z->file,
-	       z->table != NULL ? "" : " (compiled)");
-	return 0;
-}
-
-/* Loads every zone of \a c; all or nothing. */
-static int load_zones(const struct bw_conf *c, struct zones *out)
-{
-	struct zones z = { .tables = calloc(c->nzones + 1, sizeof(*z.tables)) };
-	size_t failed = 0;
-
-	if (z.tables == NULL)
-		return BW_ENOMEM;
-	for (size_t i = 0; i < c->nzones; i++) {
-		if (load_zone(&c->zones[i], &z.tables[z.n]) == 0)
-			z.n++;
-		else
-			failed++;
-	}
-	if (failed == 0)
-		z.zs = bw_zoneset_new(z.tables, z.n);
-	if (failed > 0 || z.zs == NULL) {
-		if (failed > 0)
-			bw_log(LOG_ERR, "%zu of %zu zones failed to load", failed,
-			       c->nzones);
-		zones_free(&z);
-		return failed > 0 ? BW_EZONE : BW_ENOMEM;
-	}
-	*out = z;
-	return 0;
-}
 
 /* ---- Reload. ---- */
 
@@ -169,53 +58,101 @@ static bool addrs_same(const struct bw_conf *a, const struct bw_conf *b)
 static bool restart_needed(const struct bw_conf *a, const struct bw_conf *b)
 {
 	return !addrs_same(a, b) || a->io != b->io || a->workers != b->workers ||
+	       !str_same(a->control_socket, b->control_socket) ||
+	       !str_same(a->directory, b->directory) ||
 	       !str_same(a->eal_args, b->eal_args) || a->nports != b->nports ||
 	       a->mbufs != b->mbufs ||
 	       a->cpu_first != b->cpu_first ||
 	       a->edns_udp_size != b->edns_udp_size ||
 	       a->tcp_clients != b->tcp_clients ||
 	       a->tcp_idle_timeout != b->tcp_idle_timeout ||
+	       a->tcp_clients_per_address != b->tcp_clients_per_address ||
+	       a->tcp_keepalive_timeout != b->tcp_keepalive_timeout ||
 	       a->nsid_len != b->nsid_len ||
 	       (a->nsid_len > 0 && memcmp(a->nsid, b->nsid, a->nsid_len) != 0) ||
 	       !str_same(a->version, b->version) ||
 	       !str_same(a->server_id, b->server_id);
 }
 
-static void reload(struct daemon *dm)
+double bw_daemon_uptime(const struct bw_daemon *dm)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - dm->started_mono.tv_sec) +
+	       (double)(now.tv_nsec - dm->started_mono.tv_nsec) / 1e9;
+}
+
+static int reload_locked(struct bw_daemon *dm, struct bw_json **result,
+                         struct bw_ctl_error *e)
 {
 	struct bw_diag d = { .emit = bw_log_diag };
-	struct bw_conf *nc = NULL;
-	struct zones nz;
+	struct bw_conf *nc = NULL, *prev;
+	int rc;
 
 	bw_log(LOG_INFO, "reloading %s", dm->conf_path);
-	if (bw_conf_load(dm->conf_path, &nc, &d) != 0) {
-		bw_log(LOG_ERR, "reload failed: configuration errors; keeping "
-		       "the zones that are loaded");
-		return;
+	if ((rc = bw_conf_load(dm->conf_path, &nc, &d)) != 0) {
+		e->code = BW_CTL_ECONF;
+		if (d.first_msg[0] != '\0')
+			snprintf(e->msg, sizeof(e->msg), "%.200s:%u: %.280s", d.first_file,
+			         d.first_line, d.first_msg);
+		else
+			snprintf(e->msg, sizeof(e->msg), "%s: %s", dm->conf_path,
+			         bw_strerror(rc));
+		return rc;
 	}
-	if (restart_needed(dm->conf, nc))
-		bw_log(LOG_WARNING, "reload: changes to listen-on, dataplane, "
-		       "edns-udp-size, tcp-clients, tcp-idle-timeout, nsid, "
-		       "version or server-id take effect only after a restart");
-	if (load_zones(nc, &nz) != 0) {
-		bw_log(LOG_ERR, "reload failed: keeping the zones that are loaded");
+	if (restart_needed(dm->conf_start, nc)) {
 		bw_conf_free(nc);
-		return;
+		e->code = BW_CTL_ERESTART;
+		snprintf(e->msg, sizeof(e->msg), "changes to listen-on, dataplane, "
+		         "directory, control-socket, edns-udp-size, tcp-*, nsid, version "
+		         "or server-id take effect only after a restart; nothing was "
+		         "applied");
+		return BW_EINVAL;
 	}
-	/* bw_zoneset_publish() returns once no worker (UDP or TCP) uses the old
-	 * set. */
-	(void)bw_zoneset_publish(nz.zs);
-	zones_free(&dm->zones);
-	dm->zones = nz;
-	bw_log(LOG_INFO, "reload done: %zu zones", nz.n);
-	bw_conf_free(nc);
+	prev = dm->conf;
+	rc = bw_reg_reload(dm->reg, prev, nc, result, e);
+	if (rc != 0) {
+		bw_conf_free(nc);
+		return rc;
+	}
+	pthread_mutex_lock(&dm->conf_mu);
+	dm->conf = nc;
+	pthread_mutex_unlock(&dm->conf_mu);
+	if (prev != dm->conf_start)
+		bw_conf_free(prev);
+	return 0;
+}
+
+int bw_daemon_reload(struct bw_daemon *dm, struct bw_json **result,
+                     struct bw_ctl_error *e)
+{
+	int rc;
+
+	pthread_mutex_lock(&dm->reload_mu);
+	rc = reload_locked(dm, result, e);
+	pthread_mutex_unlock(&dm->reload_mu);
+	if (rc != 0)
+		bw_log(LOG_ERR, "reload failed (%s): %s", e->code, e->msg);
+	else
+		bw_log(LOG_INFO, "reload done: %zu zones", bw_reg_count(dm->reg));
+	return rc;
+}
+
+static void reload(struct bw_daemon *dm)
+{
+	struct bw_ctl_error e = { 0 };
+	struct bw_json *result = NULL;
+
+	(void)bw_daemon_reload(dm, &result, &e);
+	bw_json_free(result);
 }
 
 /* ---- Startup and shutdown. ---- */
 
-static void answer_conf(struct daemon *dm)
+static void answer_conf(struct bw_daemon *dm)
 {
-	const struct bw_conf *c = dm->conf;
+	const struct bw_conf *c = dm->conf_start;
 
 	bw_answer_conf_default(&dm->answer);
 	dm->answer.udp_max = c->edns_udp_size;
@@ -223,11 +160,12 @@ static void answer_conf(struct daemon *dm)
 	dm->answer.nsid_len = (uint16_t)c->nsid_len;
 	dm->answer.version_bind = c->version;
 	dm->answer.id_server = c->server_id;
+	dm->answer.tcp_keepalive = (uint16_t)c->tcp_keepalive_timeout;
 }
 
-static int write_pid(struct daemon *dm)
+static int write_pid(struct bw_daemon *dm)
 {
-	const char *path = dm->conf->pid_file;
+	const char *path = dm->conf_start->pid_file;
 	FILE *f;
 
 	if (path == NULL)
@@ -242,9 +180,9 @@ static int write_pid(struct daemon *dm)
 	return 0;
 }
 
-static int start_udp(struct daemon *dm)
+static int start_udp(struct bw_daemon *dm)
 {
-	const struct bw_conf *c = dm->conf;
+	const struct bw_conf *c = dm->conf_start;
 	struct bw_udp_conf uc = {
 		.addrs = c->listen, .naddrs = c->nlisten, .workers = c->workers,
 		.cpu_first = c->cpu_first, .answer = &dm->answer,
@@ -295,9 +233,9 @@ static struct bw_dpdk_port_conf *dpdk_ports(const struct bw_conf *c,
 	return pc;
 }
 
-static int start_dpdk(struct daemon *dm)
+static int start_dpdk(struct bw_daemon *dm)
 {
-	const struct bw_conf *c = dm->conf;
+	const struct bw_conf *c = dm->conf_start;
 	char (*names)[16] = calloc(c->nports + 1, sizeof(*names));
 	struct bw_dpdk_port_conf *pc = names != NULL ? dpdk_ports(c, names) : NULL;
 	struct bw_dpdk_conf dc = {
@@ -318,13 +256,16 @@ static int start_dpdk(struct daemon *dm)
 	return rc;
 }
 
-static int start_tcp(struct daemon *dm)
+static int start_tcp(struct bw_daemon *dm)
 {
-	const struct bw_conf *c = dm->conf;
+	const struct bw_conf *c = dm->conf_start;
 	struct bw_tcp_conf tc = {
 		.addrs = c->listen, .naddrs = c->nlisten,
 		.max_conns = c->tcp_clients,
-		.idle_ms = c->tcp_idle_timeout * 100u, .answer = &dm->answer,
+		.per_client = c->tcp_clients_per_address,
+		.idle_ms = c->tcp_idle_timeout * 100u,
+		.keepalive_ms = c->tcp_keepalive_timeout * 100u,
+		.answer = &dm->answer,
 	};
 	char err[256] = "";
 	int rc = bw_tcp_start(&tc, &dm->tcp, err, sizeof(err));
@@ -334,43 +275,76 @@ static int start_tcp(struct daemon *dm)
 	return rc;
 }
 
-static void summary(const struct daemon *dm)
+static void summary(const struct bw_daemon *dm)
 {
-	const struct bw_conf *c = dm->conf;
+	const struct bw_conf *c = dm->conf_start;
 	char addr[INET6_ADDRSTRLEN + 32];
 
 	bw_log(LOG_NOTICE, "bulwarkd %s started: io %s, %u worker%s, "
 	       "%zu zone%s", BW_VERSION, c->io == BW_CONF_IO_DPDK ? "dpdk" : "socket",
 	       c->workers, c->workers == 1 ? "" : "s",
-	       dm->zones.n, dm->zones.n == 1 ? "" : "s");
+	       bw_reg_count(dm->reg), bw_reg_count(dm->reg) == 1 ? "" : "s");
 	for (size_t i = 0; i < c->nlisten; i++) {
 		bw_conf_addr_text(&c->listen[i].ss, addr, sizeof(addr));
 		bw_log(LOG_INFO, "listening on %s (%s)", addr,
 		       c->io == BW_CONF_IO_DPDK ? "TCP" : "UDP, TCP");
 	}
 	if (c->control_socket != NULL)
-		bw_log(LOG_INFO, "control-socket %s: not served by this version",
-		       c->control_socket);
+		bw_log(LOG_INFO, "control socket %s", c->control_socket);
 }
 
-static int start(struct daemon *dm)
+static int start_ctl(struct bw_daemon *dm)
+{
+	struct bw_ctl_conf cc = {
+		.path = dm->conf_start->control_socket, .cmds = bw_daemon_commands,
+		.ncmds = bw_daemon_ncommands, .ctx = dm,
+	};
+	char err[512] = "";
+	int rc;
+
+	if (cc.path == NULL)
+		return 0;
+	rc = bw_ctl_start(&cc, &dm->ctl, err, sizeof(err));
+	if (rc != 0)
+		bw_log(LOG_ERR, "cannot start the control socket: %s", err);
+	return rc;
+}
+
+static int start_zones(struct bw_daemon *dm)
+{
+	const struct bw_conf *c = dm->conf_start;
+
+	/* One counter row per UDP or DPDK worker, and one for TCP. */
+	dm->reg = bw_reg_new(c->directory, c->workers + 1);
+	if (dm->reg == NULL)
+		return BW_ENOMEM;
+	(void)bw_reg_start(dm->reg, c);  /* Failed zones are logged, skipped. */
+	return 0;
+}
+
+static int start(struct bw_daemon *dm)
 {
 	struct bw_diag d = { .emit = bw_log_diag };
-	int rc = bw_conf_load(dm->conf_path, &dm->conf, &d);
+	int rc = bw_conf_load(dm->conf_path, &dm->conf_start, &d);
 
 	if (rc != 0) {
 		bw_log(LOG_ERR, "%s: cannot load the configuration: %s",
 		       dm->conf_path, bw_strerror(rc));
 		return rc;
 	}
-	rc = load_zones(dm->conf, &dm->zones);
-	if (rc != 0)
-		return rc;
+	dm->conf = dm->conf_start;
+	dm->started = time(NULL);
+	clock_gettime(CLOCK_MONOTONIC, &dm->started_mono);
 	answer_conf(dm);
-	(void)bw_zoneset_publish(dm->zones.zs);
-	rc = dm->conf->io == BW_CONF_IO_DPDK ? start_dpdk(dm) : start_udp(dm);
+	/* The control socket first: a second daemon on it stops here. */
+	rc = start_ctl(dm);
+	if (rc == 0)
+		rc = start_zones(dm);
+	if (rc == 0)
+		rc = dm->conf_start->io == BW_CONF_IO_DPDK ? start_dpdk(dm) : start_udp(dm);
 	/* With io dpdk, TCP is served only where listen-on asks for it. */
-	if (rc == 0 && (dm->conf->io != BW_CONF_IO_DPDK || dm->conf->nlisten > 0))
+	if (rc == 0 && (dm->conf_start->io != BW_CONF_IO_DPDK ||
+	                dm->conf_start->nlisten > 0))
 		rc = start_tcp(dm);
 	if (rc == 0)
 		rc = write_pid(dm);
@@ -438,7 +412,7 @@ static void log_tcp_stats(const struct bw_tcp *tcp)
 	       st.tx, st.dropped);
 }
 
-static void log_all_stats(const struct daemon *dm)
+static void log_all_stats(const struct bw_daemon *dm)
 {
 	if (dm->udp != NULL)
 		log_stats(dm->udp);
@@ -448,21 +422,26 @@ static void log_all_stats(const struct daemon *dm)
 		log_tcp_stats(dm->tcp);
 }
 
-static void shutdown_all(struct daemon *dm)
+static void shutdown_all(struct bw_daemon *dm)
 {
+	/* The control socket first: a running command finishes, and the
+	 * reply to `stop` goes out. */
+	bw_ctl_stop(dm->ctl);
 	log_all_stats(dm);
 	bw_tcp_stop(dm->tcp);
 	bw_udp_stop(dm->udp);
 	bw_dpdk_stop(dm->dpdk);
-	(void)bw_zoneset_publish(NULL);
-	zones_free(&dm->zones);
+	bw_reg_free(dm->reg);
 	if (dm->pid_written)
-		(void)unlink(dm->conf->pid_file);
-	bw_conf_free(dm->conf);
+		(void)unlink(dm->conf_start->pid_file);
+	if (dm->conf != dm->conf_start)
+		bw_conf_free(dm->conf);
+	bw_conf_free(dm->conf_start);
+	bw_json_free(dm->stats_base);
 }
 
 /* Signals are blocked in every thread and taken here, synchronously. */
-static void serve(struct daemon *dm, const sigset_t *set)
+static void serve(struct bw_daemon *dm, const sigset_t *set)
 {
 	for (;;) {
 		int sig = sigwaitinfo(set, NULL);
@@ -489,12 +468,12 @@ static void usage(FILE *out)
 	        "  -v       verbose: log debug messages\n"
 	        "  -V       print the version and exit\n"
 	        "  -h       print this help and exit\n"
-	        "Signals: SIGHUP reloads the zones, SIGUSR1 logs the counters,\n"
+	        "Signals: SIGHUP reloads the configuration's zones, SIGUSR1 logs the counters,\n"
 	        "SIGTERM/SIGINT stop.\n");
 }
 
 /* Returns -1 to go on, otherwise the exit status. */
-static int parse_args(int argc, char **argv, struct daemon *dm)
+static int parse_args(int argc, char **argv, struct bw_daemon *dm)
 {
 	int opt;
 
@@ -518,7 +497,11 @@ static int parse_args(int argc, char **argv, struct daemon *dm)
 
 int main(int argc, char **argv)
 {
-	struct daemon dm = { .conf_path = DEFAULT_CONF };
+	struct bw_daemon dm = {
+		.conf_path = DEFAULT_CONF,
+		.conf_mu = PTHREAD_MUTEX_INITIALIZER,
+		.reload_mu = PTHREAD_MUTEX_INITIALIZER,
+	};
 	sigset_t set;
 	int rc = parse_args(argc, argv, &dm);
 

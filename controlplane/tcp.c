@@ -1,11 +1,15 @@
-/*  bulwark — DNS over TCP (RFC 7766) on kernel sockets.
+/*  bulwark — DNS over TCP (RFC 7766, RFC 7828) on kernel sockets.
  *
  *  One thread, one epoll set, level-triggered.  Per connection: an input
  *  buffer that collects length-prefixed queries, an output queue of framed
- *  responses, and a place in a list kept in order of last activity (the
- *  head is the connection idle longest: it is the one that times out or
- *  makes room first).  Closed connections are freed after the batch of
- *  events, so that a later event of the same batch never sees freed memory.
+ *  responses, and a place in one of two lists kept in order of last
+ *  activity, one per idle timeout (tcp-idle-timeout, and the keepalive
+ *  timeout once the client has sent edns-tcp-keepalive).  The head of a
+ *  list is its connection idle longest: the one that times out first; the
+ *  older of the two heads makes room.  A hash table counts the open
+ *  connections of each client address.  Closed connections are freed after
+ *  the batch of events, so that a later event of the same batch never sees
+ *  freed memory.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -17,6 +21,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,6 +38,7 @@
 #define TCP_IN_FIRST     1024            /* First input buffer. */
 #define TCP_OUT_FIRST    1024            /* First output buffer. */
 #define TCP_OUT_KEEP     (16u << 10)     /* Larger drained buffers are freed. */
+#define TCP_CLIENTS_MIN  64              /* Smallest client table. */
 
 /* What an epoll event points at; the first member of each such struct. */
 enum ev_kind {
@@ -46,11 +52,25 @@ struct tcp_listener {
 	int fd;
 };
 
+/* Who a client is for tcp-clients-per-address: IPv4 address or IPv6 /64. */
+struct tcp_client_key {
+	uint64_t addr;
+	uint32_t family;
+};
+
+/* A slot of the client table; conns == 0: free. */
+struct tcp_client {
+	struct tcp_client_key key;
+	uint32_t conns;
+};
+
 struct tcp_conn {
 	enum ev_kind kind;
 	int fd;                    /* -1 once closed. */
 	uint32_t events;           /* What epoll watches now. */
 	bool eof;                  /* The client has finished sending. */
+	bool keepalive;            /* Sent edns-tcp-keepalive: in act[1]. */
+	struct tcp_client_key client;
 	uint64_t active_ms;        /* Last complete query or write progress. */
 	struct tcp_conn *prev;     /* Activity order, oldest first; */
 	struct tcp_conn *next;     /* next also links the dead list. */
@@ -64,6 +84,13 @@ struct tcp_conn {
 	size_t out_cap;
 };
 
+/* Connections with one idle timeout, in order of activity, oldest first. */
+struct tcp_list {
+	struct tcp_conn *head;
+	struct tcp_conn *tail;
+	uint64_t idle_ms;
+};
+
 struct bw_tcp {
 	struct bw_tcp_stats st;    /* Written by the loop only. */
 	uint64_t open;             /* Connections open (relaxed store). */
@@ -71,9 +98,12 @@ struct bw_tcp {
 	int ep;
 	struct tcp_listener wake;  /* eventfd written by bw_tcp_stop(). */
 	struct tcp_listener *ls;   /* One per listen address. */
-	struct tcp_conn *head;     /* Activity list. */
-	struct tcp_conn *tail;
+	struct tcp_list act[2];    /* [0] idle_ms, [1] keepalive_ms. */
 	struct tcp_conn *dead;     /* Closed during this batch. */
+	struct tcp_client *clients;  /* Open addressing, linear probing. */
+	size_t clients_mask;       /* Slots - 1 (a power of two, at least
+	                              twice max_conns: never full). */
+	uint64_t seed;             /* Of the client hash. */
 	unsigned nconns;
 	uint64_t now_ms;           /* Taken once per batch. */
 	const struct bw_zoneset *zs;  /* Snapshot of this batch, or NULL. */
@@ -97,6 +127,7 @@ void bw_tcp_stats(const struct bw_tcp *t, struct bw_tcp_stats *st,
 	st->accepted = bw_stat_get(&t->st.accepted);
 	st->closed_idle = bw_stat_get(&t->st.closed_idle);
 	st->evicted = bw_stat_get(&t->st.evicted);
+	st->refused_per_client = bw_stat_get(&t->st.refused_per_client);
 	st->closed_error = bw_stat_get(&t->st.closed_error);
 	st->rx = bw_stat_get(&t->st.rx);
 	st->tx = bw_stat_get(&t->st.tx);
@@ -107,30 +138,135 @@ void bw_tcp_stats(const struct bw_tcp *t, struct bw_tcp_stats *st,
 		*open = bw_stat_get(&t->open);
 }
 
-/* ---- The activity list. ---- */
+/* ---- The activity lists. ---- */
 
-static void list_unlink(struct bw_tcp *t, struct tcp_conn *c)
+static void list_unlink(struct tcp_list *l, struct tcp_conn *c)
 {
-	*(c->prev != NULL ? &c->prev->next : &t->head) = c->next;
-	*(c->next != NULL ? &c->next->prev : &t->tail) = c->prev;
+	*(c->prev != NULL ? &c->prev->next : &l->head) = c->next;
+	*(c->next != NULL ? &c->next->prev : &l->tail) = c->prev;
 	c->prev = c->next = NULL;
 }
 
-static void list_append(struct bw_tcp *t, struct tcp_conn *c)
+static void list_append(struct tcp_list *l, struct tcp_conn *c)
 {
-	c->prev = t->tail;
+	c->prev = l->tail;
 	c->next = NULL;
-	*(t->tail != NULL ? &t->tail->next : &t->head) = c;
-	t->tail = c;
+	*(l->tail != NULL ? &l->tail->next : &l->head) = c;
+	l->tail = c;
 }
 
-/* The connection did something: it moves to the end of the list. */
+static struct tcp_list *conn_list(struct bw_tcp *t, const struct tcp_conn *c)
+{
+	return &t->act[c->keepalive];
+}
+
+/* The connection did something: it moves to the end of its list. */
 static void conn_touch(struct bw_tcp *t, struct tcp_conn *c)
 {
+	struct tcp_list *l = conn_list(t, c);
+
 	c->active_ms = t->now_ms;
-	if (t->tail != c) {
-		list_unlink(t, c);
-		list_append(t, c);
+	if (l->tail != c) {
+		list_unlink(l, c);
+		list_append(l, c);
+	}
+}
+
+/* The client sent edns-tcp-keepalive: the longer timeout applies. */
+static void conn_keepalive(struct bw_tcp *t, struct tcp_conn *c)
+{
+	if (c->keepalive)
+		return;
+	list_unlink(conn_list(t, c), c);
+	c->keepalive = true;
+	list_append(conn_list(t, c), c);
+}
+
+/* The connection idle longest, or NULL when none is open. */
+static struct tcp_conn *oldest(const struct bw_tcp *t)
+{
+	struct tcp_conn *a = t->act[0].head, *b = t->act[1].head;
+
+	if (a == NULL || (b != NULL && b->active_ms < a->active_ms))
+		return b;
+	return a;
+}
+
+/* ---- Open connections per client. ---- */
+
+static void client_key(const struct sockaddr_storage *ss,
+                       struct tcp_client_key *k)
+{
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+	const uint8_t *a = s6->sin6_addr.s6_addr;
+
+	k->family = ss->ss_family;
+	if (ss->ss_family == AF_INET6) {
+		k->addr = 0;
+		for (unsigned i = 0; i < 8; i++)  /* The /64. */
+			k->addr = k->addr << 8 | a[i];
+	} else {
+		k->addr = ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr);
+	}
+}
+
+/* splitmix64's finisher over a secret seed: clients cannot aim at a slot. */
+static size_t client_hash(const struct bw_tcp *t, const struct tcp_client_key *k)
+{
+	uint64_t x = k->addr ^ t->seed ^ ((uint64_t)k->family << 56);
+
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+	return (size_t)(x ^ (x >> 31)) & t->clients_mask;
+}
+
+static bool key_eq(const struct tcp_client_key *a, const struct tcp_client_key *b)
+{
+	return a->addr == b->addr && a->family == b->family;
+}
+
+/* The slot of \a k, or the free slot where it would go. */
+static size_t client_slot(const struct bw_tcp *t, const struct tcp_client_key *k)
+{
+	size_t i = client_hash(t, k);
+
+	while (t->clients[i].conns != 0 && !key_eq(&t->clients[i].key, k))
+		i = (i + 1) & t->clients_mask;
+	return i;
+}
+
+static unsigned client_conns(const struct bw_tcp *t, const struct tcp_client_key *k)
+{
+	return t->clients[client_slot(t, k)].conns;
+}
+
+static void client_add(struct bw_tcp *t, const struct tcp_client_key *k)
+{
+	struct tcp_client *cl = &t->clients[client_slot(t, k)];
+
+	cl->key = *k;
+	cl->conns++;
+}
+
+/* Removes one connection; a client with none left leaves the table, and
+ * the slots after it move back (no tombstones: lookups stay short). */
+static void client_del(struct bw_tcp *t, const struct tcp_client_key *k)
+{
+	size_t hole = client_slot(t, k), i = hole;
+
+	if (t->clients[hole].conns == 0 || --t->clients[hole].conns > 0)
+		return;
+	for (;;) {
+		i = (i + 1) & t->clients_mask;
+		if (t->clients[i].conns == 0)
+			return;
+		size_t home = client_hash(t, &t->clients[i].key);
+		/* Moves back unless its home lies cyclically in (hole, i]. */
+		if (((i - home) & t->clients_mask) >= ((i - hole) & t->clients_mask)) {
+			t->clients[hole] = t->clients[i];
+			t->clients[i].conns = 0;
+			hole = i;
+		}
 	}
 }
 
@@ -150,7 +286,8 @@ static void conn_close(struct bw_tcp *t, struct tcp_conn *c, uint64_t *why)
 		bw_stat_add(why, 1);
 	close(c->fd);
 	c->fd = -1;
-	list_unlink(t, c);
+	list_unlink(conn_list(t, c), c);
+	client_del(t, &c->client);
 	c->next = t->dead;
 	t->dead = c;
 	t->nconns--;
@@ -238,6 +375,8 @@ static int answer_one(struct bw_tcp *t, struct tcp_conn *c, const uint8_t *q,
 		bw_stat_add(&t->st.dropped, 1);
 		return 0;
 	}
+	if (info.keepalive)
+		conn_keepalive(t, c);
 	if (!out_reserve(c, 2 + len))
 		return BW_ENOMEM;
 	c->out[c->out_len] = (uint8_t)(len >> 8);
@@ -385,7 +524,7 @@ static void conn_event(struct bw_tcp *t, struct tcp_conn *c, uint32_t ev)
 	conn_progress(t, c);
 }
 
-static void conn_open(struct bw_tcp *t, int fd)
+static void conn_open(struct bw_tcp *t, int fd, const struct tcp_client_key *k)
 {
 	struct tcp_conn *c = calloc(1, sizeof(*c));
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
@@ -407,8 +546,10 @@ static void conn_open(struct bw_tcp *t, int fd)
 	c->fd = fd;
 	c->events = EPOLLIN;
 	c->in_cap = TCP_IN_FIRST;
+	c->client = *k;
 	c->active_ms = t->now_ms;
-	list_append(t, c);
+	list_append(conn_list(t, c), c);
+	client_add(t, k);
 	t->nconns++;
 	bw_stat_add(&t->st.accepted, 1);
 }
@@ -416,21 +557,40 @@ static void conn_open(struct bw_tcp *t, int fd)
 /* Makes room for one more connection: the one idle longest goes. */
 static bool evict_oldest(struct bw_tcp *t)
 {
-	if (t->head == NULL)
+	struct tcp_conn *c = oldest(t);
+
+	if (c == NULL)
 		return false;
-	conn_close(t, t->head, &t->st.evicted);
+	conn_close(t, c, &t->st.evicted);
 	return true;
+}
+
+/* A new connection: refused when its client has its share, else opened. */
+static void conn_accept(struct bw_tcp *t, int fd, const struct sockaddr_storage *ss)
+{
+	struct tcp_client_key k;
+
+	client_key(ss, &k);
+	if (client_conns(t, &k) >= t->conf.per_client) {
+		bw_stat_add(&t->st.refused_per_client, 1);
+		close(fd);
+		return;
+	}
+	if (t->nconns >= t->conf.max_conns)
+		(void)evict_oldest(t);
+	conn_open(t, fd, &k);
 }
 
 static void listen_ready(struct bw_tcp *t, int lfd)
 {
 	for (unsigned i = 0; i < TCP_ACCEPT_BURST; i++) {
-		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		int fd = accept4(lfd, (struct sockaddr *)&ss, &sl,
+		                 SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd >= 0) {
-			if (t->nconns >= t->conf.max_conns)
-				(void)evict_oldest(t);
-			conn_open(t, fd);
+			conn_accept(t, fd, &ss);
 		} else if (errno == EAGAIN) {
 			return;
 		} else if (errno == EMFILE || errno == ENFILE ||
@@ -444,14 +604,25 @@ static void listen_ready(struct bw_tcp *t, int lfd)
 
 /* ---- The loop. ---- */
 
+/* Closes the connections of \a l idle too long; returns the ms until the
+ * next one is, or -1 when \a l is empty. */
+static int64_t expire_list(struct bw_tcp *t, struct tcp_list *l)
+{
+	while (l->head != NULL && t->now_ms - l->head->active_ms >= l->idle_ms)
+		conn_close(t, l->head, &t->st.closed_idle);
+	if (l->head == NULL)
+		return -1;
+	return (int64_t)(l->head->active_ms + l->idle_ms - t->now_ms);
+}
+
 /* Closes the connections idle too long; returns the epoll timeout. */
 static int expire_idle(struct bw_tcp *t)
 {
-	while (t->head != NULL && t->now_ms - t->head->active_ms >= t->conf.idle_ms)
-		conn_close(t, t->head, &t->st.closed_idle);
-	if (t->head == NULL)
-		return -1;
-	return (int)(t->head->active_ms + t->conf.idle_ms - t->now_ms);
+	int64_t a = expire_list(t, &t->act[0]), b = expire_list(t, &t->act[1]);
+
+	if (a < 0 || (b >= 0 && b < a))
+		return (int)b;
+	return (int)a;
 }
 
 static void dispatch(struct bw_tcp *t, const struct epoll_event *ev)
@@ -483,8 +654,10 @@ static int wait_events(struct bw_tcp *t, struct epoll_event *ev, int timeout)
 
 static void close_all(struct bw_tcp *t)
 {
-	while (t->head != NULL)
-		conn_close(t, t->head, NULL);
+	struct tcp_conn *c;
+
+	while ((c = oldest(t)) != NULL)
+		conn_close(t, c, NULL);
 	free_dead(t);
 }
 
@@ -582,6 +755,29 @@ static int tcp_open(struct bw_tcp *t, char *err, size_t errlen)
 	return rc;
 }
 
+/* The client table: twice max_conns slots or more, so never full. */
+static bool clients_new(struct bw_tcp *t)
+{
+	size_t n = TCP_CLIENTS_MIN;
+
+	while (n < 2 * (size_t)t->conf.max_conns)
+		n *= 2;
+	t->clients = calloc(n, sizeof(*t->clients));
+	t->clients_mask = n - 1;
+	/* Not secret-grade if getrandom() fails; only spreading suffers. */
+	if (getrandom(&t->seed, sizeof(t->seed), GRND_NONBLOCK) != sizeof(t->seed))
+		t->seed = clock_ms() * 0x9e3779b97f4a7c15ull;
+	return t->clients != NULL;
+}
+
+static void tcp_free(struct bw_tcp *t)
+{
+	free(t->ls);
+	free(t->rbuf);
+	free(t->clients);
+	free(t);
+}
+
 static struct bw_tcp *tcp_new(const struct bw_tcp_conf *conf)
 {
 	struct bw_tcp *t = calloc(1, sizeof(*t));
@@ -591,12 +787,13 @@ static struct bw_tcp *tcp_new(const struct bw_tcp_conf *conf)
 	t->conf = *conf;
 	t->ep = -1;
 	t->wake = (struct tcp_listener){ .kind = EV_WAKE, .fd = -1 };
+	t->act[0].idle_ms = conf->idle_ms;
+	t->act[1].idle_ms = conf->keepalive_ms > 0 ? conf->keepalive_ms :
+	                                             conf->idle_ms;
 	t->ls = calloc(conf->naddrs, sizeof(*t->ls));
 	t->rbuf = malloc(BW_ANSWER_MAX);
-	if (t->ls == NULL || t->rbuf == NULL) {
-		free(t->ls);
-		free(t->rbuf);
-		free(t);
+	if (!clients_new(t) || t->ls == NULL || t->rbuf == NULL) {
+		tcp_free(t);
 		return NULL;
 	}
 	for (size_t i = 0; i < conf->naddrs; i++)
@@ -610,8 +807,8 @@ int bw_tcp_start(const struct bw_tcp_conf *conf, struct bw_tcp **out,
 	struct bw_tcp *t;
 	int rc;
 
-	if (conf->naddrs == 0 || conf->max_conns == 0 || conf->idle_ms == 0 ||
-	    conf->answer == NULL) {
+	if (conf->naddrs == 0 || conf->max_conns == 0 || conf->per_client == 0 ||
+	    conf->idle_ms == 0 || conf->answer == NULL) {
 		snprintf(err, errlen, "no addresses, connections or timeout");
 		return BW_EINVAL;
 	}
@@ -656,7 +853,5 @@ void bw_tcp_stop(struct bw_tcp *t)
 		close(t->wake.fd);
 	if (t->ep >= 0)
 		close(t->ep);
-	free(t->ls);
-	free(t->rbuf);
-	free(t);
+	tcp_free(t);
 }

@@ -5,6 +5,11 @@
  *  split over segments), answers each with bw_answer(BW_ANSWER_TCP) and
  *  queues the responses per connection.  The loop is a liburcu QSBR reader
  *  of the set published with bw_zoneset_publish().
+ *
+ *  Limits: connections in total (the one idle longest makes room), per
+ *  client address (IPv4: the address, IPv6: its /64; one more is closed
+ *  at once), and an idle timeout per connection, longer once the client
+ *  has sent an edns-tcp-keepalive option (RFC 7828).
  */
 #ifndef BULWARK_CP_TCP_H
 #define BULWARK_CP_TCP_H
@@ -24,6 +29,9 @@ struct bw_tcp_stats {
 	uint64_t accepted;              /*!< Connections accepted. */
 	uint64_t closed_idle;           /*!< Closed after the idle timeout. */
 	uint64_t evicted;               /*!< Closed to make room (tcp-clients). */
+	uint64_t refused_per_client;    /*!< Closed right after accept(): the
+	                                     client had per_client open (not
+	                                     counted in accepted). */
 	uint64_t closed_error;          /*!< Closed on a socket error, a
 	                                     message shorter than a header or
 	                                     a shortage of memory. */
@@ -37,10 +45,16 @@ struct bw_tcp_conf {
 	const struct bw_conf_addr *addrs;  /*!< Addresses to listen on. */
 	size_t naddrs;
 	unsigned max_conns;                /*!< Open connections, at least 1. */
+	unsigned per_client;               /*!< Open connections per client
+	                                        (IPv4 address, IPv6 /64), at
+	                                        least 1. */
 	unsigned idle_ms;                  /*!< A connection that receives no
 	                                        complete query and takes no
 	                                        response bytes for this long
 	                                        is closed. */
+	unsigned keepalive_ms;             /*!< The same, for a connection that
+	                                        has sent an edns-tcp-keepalive
+	                                        option; 0: idle_ms. */
 	const struct bw_answer_conf *answer;  /*!< Must outlive the loop. */
 };
 
@@ -52,8 +66,9 @@ struct bw_tcp;
  *        given to bw_zoneset_publish(); while that is NULL, queries are
  *        skipped and counted.
  *
- * When tcp-clients connections are open, a new one closes the connection
- * that has been idle longest.
+ * When max_conns connections are open, a new one closes the connection
+ * that has been idle longest; a new one from a client that has per_client
+ * open is closed instead, and no other connection is.
  *
  * \param conf    Settings (copied).
  * \param out     Set to the running service.

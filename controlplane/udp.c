@@ -62,10 +62,18 @@ struct bw_udp {
 
 /* ---- Counters. ---- */
 
-void bw_udp_stats(const struct bw_udp *u, struct bw_udp_stats *sum)
+unsigned bw_udp_workers(const struct bw_udp *u)
+{
+	return u->conf.workers;
+}
+
+void bw_udp_worker_stats(const struct bw_udp *u, unsigned w,
+                         struct bw_udp_stats *sum)
 {
 	memset(sum, 0, sizeof(*sum));
 	for (unsigned i = 0; i < u->conf.workers; i++) {
+		if (w < u->conf.workers && i != w)
+			continue;
 		const struct bw_udp_stats *st = &u->workers[i].st;
 
 		sum->rx += bw_stat_get(&st->rx);
@@ -74,6 +82,11 @@ void bw_udp_stats(const struct bw_udp *u, struct bw_udp_stats *sum)
 		for (unsigned r = 0; r < BW_UDP_RCODES; r++)
 			sum->rcode[r] += bw_stat_get(&st->rcode[r]);
 	}
+}
+
+void bw_udp_stats(const struct bw_udp *u, struct bw_udp_stats *sum)
+{
+	bw_udp_worker_stats(u, ~0u, sum);
 }
 
 /* ---- The packet loop. ---- */
@@ -169,6 +182,7 @@ static bool answer_one(struct udp_worker *w, const struct bw_zoneset *zs,
 		return false;
 	bw_stat_add(&w->st.rcode[info.rcode < BW_UDP_RCODES ? info.rcode :
 	                      BW_UDP_RCODES - 1], 1);
+	bw_zone_count(&info, w->id);
 	tx_prepare(w, i, t, len, wild);
 	return true;
 }

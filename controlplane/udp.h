@@ -83,4 +83,14 @@ void bw_udp_stop(struct bw_udp *u);
  */
 void bw_udp_stats(const struct bw_udp *u, struct bw_udp_stats *sum);
 
+/*! \brief Number of workers. */
+unsigned bw_udp_workers(const struct bw_udp *u);
+
+/*!
+ * \brief The counters of worker \a w (all of them when \a w is not a
+ *        worker's index).
+ */
+void bw_udp_worker_stats(const struct bw_udp *u, unsigned w,
+                         struct bw_udp_stats *sum);
+
 #endif /* BULWARK_CP_UDP_H */

@@ -19,6 +19,7 @@
 #define UDP_MIN   512
 #define OPT_LEN   11       /* Root owner, type, class, TTL, rdlen. */
 #define EDE_LEN   6        /* Option header and the info-code. */
+#define KA_LEN    6        /* Option header and the TIMEOUT (RFC 7828). */
 #define EDE_NOT_AUTHORITATIVE 20
 #define PTR_LIMIT 0x4000
 
@@ -40,6 +41,8 @@ struct actx {
 	size_t qend;            /* End of the question section. */
 	uint16_t qtype, qclass;
 	bool edns, do_bit, nsid;
+	bool ka, ka_bad;        /* edns-tcp-keepalive: seen; with a TIMEOUT. */
+	bool ka_out;            /* TCP: the OPT carries our keepalive. */
 	uint8_t edns_version;
 	uint16_t edns_size;
 	struct nm name;         /* The question name. */
@@ -141,8 +144,12 @@ static bool parse_opt(struct actx *c, const uint8_t *rr, size_t rdlen)
 		uint16_t code = bw_get16(opt + at), olen = bw_get16(opt + at + 2);
 		if (at + 4 + olen > rdlen)
 			return false;
-		if (code == BW_EDNS_NSID)
+		if (code == BW_EDNS_NSID) {
 			c->nsid = true;
+		} else if (code == BW_EDNS_TCP_KEEPALIVE) {
+			c->ka = true;
+			c->ka_bad |= olen != 0;
+		}
 		at += 4u + olen;
 	}
 	return true;
@@ -192,7 +199,8 @@ static size_t opt_size(const struct actx *c)
 	if (!c->edns)
 		return 0;
 	/* An extended error only comes with empty responses: no room kept. */
-	return OPT_LEN + (c->nsid && c->conf->nsid_len ? 4u + c->conf->nsid_len : 0);
+	return OPT_LEN + (c->nsid && c->conf->nsid_len ? 4u + c->conf->nsid_len : 0) +
+	       (c->ka_out ? KA_LEN : 0);
 }
 
 static void set_limit(struct actx *c, size_t cap, bool tcp)
@@ -929,7 +937,7 @@ static void put_opt(struct actx *c)
 	uint8_t *p = c->r + c->pos;
 	bool nsid = c->nsid && c->conf->nsid_len > 0;
 	uint16_t rdlen = (nsid ? (uint16_t)(4 + c->conf->nsid_len) : 0) +
-	                 (c->ede ? EDE_LEN : 0);
+	                 (c->ka_out ? KA_LEN : 0) + (c->ede ? EDE_LEN : 0);
 
 	p[0] = 0;
 	bw_put16(p + 1, BW_TYPE_OPT);
@@ -943,6 +951,12 @@ static void put_opt(struct actx *c)
 		bw_put16(p + 13, c->conf->nsid_len);
 		memcpy(p + 15, c->conf->nsid, c->conf->nsid_len);
 		p += 4 + c->conf->nsid_len;
+	}
+	if (c->ka_out) {
+		bw_put16(p + 11, BW_EDNS_TCP_KEEPALIVE);
+		bw_put16(p + 13, 2);
+		bw_put16(p + 15, c->conf->tcp_keepalive);
+		p += KA_LEN;
 	}
 	if (c->ede) {
 		bw_put16(p + 11, BW_EDNS_EDE);
@@ -1000,6 +1014,7 @@ static void fill_info(const struct actx *c, struct bw_answer_info *info,
 	info->edns = c->edns;
 	info->do_bit = c->do_bit;
 	info->qtype = c->qtype;
+	info->keepalive = c->ka && !c->ka_bad;
 	info->zone = c->zone;
 }
 
@@ -1065,6 +1080,7 @@ size_t bw_answer(const struct bw_zoneset *zs, const struct bw_answer_conf *conf,
 	c.r = resp;
 	c.zone = NULL;
 	c.edns = c.do_bit = c.nsid = false;
+	c.ka = c.ka_bad = c.ka_out = false;
 	c.edns_version = 0;
 	c.edns_size = 0;
 	c.qtype = 0;
@@ -1085,9 +1101,15 @@ size_t bw_answer(const struct bw_zoneset *zs, const struct bw_answer_conf *conf,
 	bool records = question &&
 	               parse_records(&c, (unsigned)h.ancount + h.nscount + h.arcount,
 	                             (unsigned)h.ancount + h.nscount);
+	/* Over UDP the keepalive option is ignored (RFC 7828 §3). */
+	c.ka_out = c.ka && (flags & BW_ANSWER_TCP) && !c.ka_bad &&
+	           conf->tcp_keepalive > 0;
 	if (BW_OPCODE(h.flags) != BW_OPCODE_QUERY)
 		len = error_response(&c, BW_RCODE_NOTIMP, question, cap);
 	else if (!records)
+		len = error_response(&c, BW_RCODE_FORMERR, question, cap);
+	else if (c.ka_bad && (flags & BW_ANSWER_TCP))
+		/* RFC 7828 §3.2.1: clients send the option empty. */
 		len = error_response(&c, BW_RCODE_FORMERR, question, cap);
 	else
 		len = respond(&c, zs, flags & BW_ANSWER_TCP, cap);

@@ -8,6 +8,7 @@
 
 #include "bulwark/wire.h"
 #include "pkt.h"
+#include "zoneset_impl.h"
 
 #define ETH_HLEN        14
 #define VLAN_HLEN       4
@@ -334,6 +335,7 @@ static enum bw_pkt_verdict udp_query(struct bw_pkt_ctx *c, struct frame *f,
 	if (*dns_len == 0)
 		return drop(c, BW_DROP_DNS);
 	answer_count(c->st, &info);
+	bw_zone_count_inline(&info, c->slot);
 	return BW_PKT_TX;
 }
 

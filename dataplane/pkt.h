@@ -67,6 +67,7 @@ struct bw_pkt_ctx {
 	const struct bw_answer_conf *answer;
 	struct bw_pkt_stats *st;
 	unsigned offload;                    /*!< BW_PKT_OFFLOAD_* bits. */
+	unsigned slot;                       /*!< Row of the zone counters. */
 	uint8_t query[BW_PKT_QUERY_MAX];     /*!< Scratch: the query. */
 };
 

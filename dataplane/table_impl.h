@@ -11,6 +11,8 @@
 
 #include "bulwark/table.h"
 
+struct bw_zone_stats;
+
 struct bw_table_shard {
 	const uint8_t *base;
 	const struct bw_tbl_bucket *buckets;
@@ -28,6 +30,8 @@ struct bw_table {
 	const struct bw_tbl_blob *neg;   /*!< SOA in authority. */
 	const uint8_t *common;           /*!< Zone-wide blobs and proofs. */
 	uint64_t apex_hash;
+	struct bw_zone_stats *stats;     /*!< Counter rows, or NULL. */
+	unsigned stats_rows;
 	struct bw_table_shard shards[];
 };
 

@@ -78,6 +78,40 @@ const struct bw_table *bw_zoneset_find(const struct bw_zoneset *zs,
 	return bw_zoneset_match(zs, hash, lname, loff, nl);
 }
 
+/* ---- Per-zone counters. ---- */
+
+const char *const bw_zone_stat_names[BW_ZSTAT_MAX] = {
+	[BW_ZSTAT_ANSWERS] = "answers",
+	[BW_ZSTAT_POSITIVE] = "positive",
+	[BW_ZSTAT_REFERRAL] = "referral",
+	[BW_ZSTAT_NODATA] = "nodata",
+	[BW_ZSTAT_NXDOMAIN] = "nxdomain",
+	[BW_ZSTAT_ERROR] = "error",
+	[BW_ZSTAT_DO] = "do",
+	[BW_ZSTAT_TC] = "tc",
+};
+
+void bw_table_set_stats(struct bw_table *t, struct bw_zone_stats *rows,
+                        unsigned nrows)
+{
+	t->stats = rows;
+	t->stats_rows = rows != NULL ? nrows : 0;
+}
+
+void bw_zone_count(const struct bw_answer_info *info, unsigned slot)
+{
+	bw_zone_count_inline(info, slot);
+}
+
+void bw_zone_stats_sum(const struct bw_zone_stats *rows, unsigned nrows,
+                       uint64_t sum[BW_ZSTAT_MAX])
+{
+	memset(sum, 0, BW_ZSTAT_MAX * sizeof(sum[0]));
+	for (unsigned r = 0; r < nrows; r++)
+		for (unsigned i = 0; i < BW_ZSTAT_MAX; i++)
+			sum[i] += __atomic_load_n(&rows[r].n[i], __ATOMIC_RELAXED);
+}
+
 /* ---- Publication. ---- */
 
 static struct bw_zoneset *published;

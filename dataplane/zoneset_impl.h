@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "bulwark/answer.h"
+#include "bulwark/zoneset.h"
 #include "table_impl.h"
 
 struct bw_zoneset_slot {
@@ -59,6 +61,41 @@ bw_zoneset_match(const struct bw_zoneset *zs, const uint64_t *hash,
 		}
 	}
 	return NULL;
+}
+
+/* One thread writes a row: a relaxed load and store is enough, and keeps
+ * the control plane's relaxed reads free of torn values. */
+static inline void bw_zone_stat_inc(struct bw_zone_stats *row, enum bw_zone_stat i)
+{
+	__atomic_store_n(&row->n[i], __atomic_load_n(&row->n[i], __ATOMIC_RELAXED) + 1,
+	                 __ATOMIC_RELAXED);
+}
+
+/*! \brief bw_zone_count() for the dataplane's own callers. */
+static inline void bw_zone_count_inline(const struct bw_answer_info *info,
+                                        unsigned slot)
+{
+	static const uint8_t by_kind[] = {
+		[BW_ANS_POSITIVE] = BW_ZSTAT_POSITIVE,
+		[BW_ANS_REFERRAL] = BW_ZSTAT_REFERRAL,
+		[BW_ANS_NODATA] = BW_ZSTAT_NODATA,
+		[BW_ANS_NXDOMAIN] = BW_ZSTAT_NXDOMAIN,
+		[BW_ANS_REFUSED] = BW_ZSTAT_ERROR,
+		[BW_ANS_ERROR] = BW_ZSTAT_ERROR,
+	};
+	const struct bw_table *t = info->zone;
+
+	if (t == NULL || t->stats == NULL || slot >= t->stats_rows ||
+	    info->kind == BW_ANS_DROP)
+		return;
+	struct bw_zone_stats *row = &t->stats[slot];
+	bw_zone_stat_inc(row, BW_ZSTAT_ANSWERS);
+	if ((size_t)info->kind < sizeof(by_kind) && by_kind[info->kind] != 0)
+		bw_zone_stat_inc(row, (enum bw_zone_stat)by_kind[info->kind]);
+	if (info->do_bit)
+		bw_zone_stat_inc(row, BW_ZSTAT_DO);
+	if (info->tc)
+		bw_zone_stat_inc(row, BW_ZSTAT_TC);
 }
 
 #endif /* BULWARK_DATAPLANE_ZONESET_IMPL_H */

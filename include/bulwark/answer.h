@@ -21,6 +21,10 @@ struct bw_answer_conf {
 	const char *version_bind;  /*!< CH TXT version.bind; NULL: REFUSED. */
 	const char *id_server;     /*!< CH TXT id.server / hostname.bind;
 	                                NULL: REFUSED. */
+	uint16_t tcp_keepalive;    /*!< edns-tcp-keepalive (RFC 7828) TIMEOUT
+	                                in tenths of a second, sent over TCP
+	                                to a query that carries the option;
+	                                0: never sent. */
 };
 
 /*! What kind of response was built (for statistics and rate limiting). */
@@ -41,10 +45,16 @@ struct bw_answer_info {
 	bool edns;
 	bool do_bit;
 	uint16_t qtype;
+	bool keepalive;            /*!< The query carried an empty
+	                                edns-tcp-keepalive option (also over
+	                                UDP, where it is ignored). */
 	const struct bw_table *zone;  /*!< Zone answered from, or NULL. */
 };
 
-#define BW_ANSWER_TCP 0x1u   /*!< The query came over TCP: 64 KiB limit. */
+/*! The query came over TCP: 64 KiB limit, edns-tcp-keepalive answered; a
+ *  keepalive option with a TIMEOUT in it (RFC 7828 §3.2.1: clients send it
+ *  empty) is FORMERR.  Over UDP the option is ignored (RFC 7828 §3). */
+#define BW_ANSWER_TCP 0x1u
 
 /*! Largest response the engine builds (TCP). */
 #define BW_ANSWER_MAX 65535
@@ -97,7 +107,8 @@ void bw_answer_prefetch(const struct bw_zoneset *zs, const uint8_t *q,
 void bw_answer_prefetch_nodes(const struct bw_answer_hint *hint);
 
 /*!
- * \brief Default settings: udp_max 1232, no NSID, CH queries REFUSED.
+ * \brief Default settings: udp_max 1232, no NSID, CH queries REFUSED, no
+ *        TCP keepalive.
  */
 void bw_answer_conf_default(struct bw_answer_conf *conf);
 

@@ -5,13 +5,20 @@
 
 Writes a small zone with RRsets too large for UDP, compiles it with
 bulwark-compile from BUILD and starts bulwarkd on a free loopback port
-(tests/diff/bulwark.py), with a short `tcp-idle-timeout`. Then checks: TCP
-and UDP give the same answers; truncated UDP answers come back whole over
-TCP, also through dig and kdig; pipelined and byte-by-byte queries; idle
+(tests/diff/bulwark.py), with a short `tcp-idle-timeout` and
+`tcp-keepalive-timeout`. Then checks: TCP and UDP give the same answers;
+truncated UDP answers come back whole over TCP, also through dig and kdig,
+asked over TCP at once and retrying over TCP after TC=1; pipelined queries
+(replies matched by ID, in any order) and byte-by-byte queries; idle
 connections are closed and active ones are not; a slow reader does not
 hold up other clients; many connections at once; half-close; bad framing;
-and, on a second server with `tcp-clients 4`, that a new connection makes
-room by closing the one idle longest.
+edns-tcp-keepalive (RFC 7828): echoed with the configured TIMEOUT over
+TCP, never sent over UDP, FORMERR when a query's option is not empty (over
+TCP), and the longer idle timeout of a connection that sent it. On a
+second server with `tcp-clients 4`, a new connection makes room by
+closing the one idle longest; on a third with `tcp-clients-per-address
+2`, a client's third connection is closed at once, evicts no one, and
+other addresses (127.0.0.2, ::1) are still served.
 """
 
 import argparse
@@ -28,6 +35,7 @@ sys.dont_write_bytecode = True  # keep the source tree clean
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "diff"))
 
+import dns.edns  # noqa: E402
 import dns.exception  # noqa: E402
 import dns.flags  # noqa: E402
 import dns.message  # noqa: E402
@@ -39,6 +47,10 @@ from bulwark import Bulwark  # noqa: E402
 
 ORIGIN = "tcp.test."
 IDLE_TENTHS = 10          # tcp-idle-timeout: 1 s
+KEEPALIVE_TENTHS = 30     # tcp-keepalive-timeout: 3 s
+PER_ADDRESS = 2           # tcp-clients-per-address of the third server
+KEEPALIVE = 11            # EDNS option code (RFC 7828)
+NSID = "bw-tcp-test"
 BIG_RRS = 200             # big TXT: about 50 KB, near the 64 KiB limit
 MID_RRS = 16              # mid TXT: about 3 KB, truncated over UDP
 
@@ -66,9 +78,10 @@ def zone_text():
 class TcpBulwark(Bulwark):
 	"""bulwarkd with TCP options added to the harness's configuration."""
 
-	def __init__(self, zonefile, build_dir, options):
-		super().__init__(zonefile, ORIGIN, build_dir)
+	def __init__(self, zonefile, build_dir, options, ipv6=False, origin=ORIGIN):
+		super().__init__(zonefile, origin, build_dir)
 		self.options = options
+		self.ipv6 = ipv6
 		self.exit_status = None
 		self.exit_log = ""
 
@@ -77,7 +90,10 @@ class TcpBulwark(Bulwark):
 		path = self.path("bulwark.conf")
 		with open(path) as f:
 			conf = f.read()
-		extra = "".join("\t%s;\n" % o for o in self.options)
+		options = self.options
+		if self.ipv6:
+			options = options + ["listen-on-v6 port %d { ::1; }" % self.port]
+		extra = "".join("\t%s;\n" % o for o in options)
 		new = conf.replace("options {\n", "options {\n" + extra, 1)
 		assert new != conf, "no options block in the harness configuration"
 		self.write("bulwark.conf", new)
@@ -102,19 +118,31 @@ def stopped_cleanly(srv):
 
 # ---- Helpers. ----
 
-def query(name, rdtype="A", qid=None, payload=1232):
-	q = dns.message.make_query(name, rdtype, use_edns=0, payload=payload)
+def query(name, rdtype="A", qid=None, payload=1232, options=None):
+	q = dns.message.make_query(name, rdtype, use_edns=0, payload=payload,
+		options=options)
 	if qid is not None:
 		q.id = qid
 	return q
+
+
+def keepalive_query(name, rdtype="A", qid=None, data=b""):
+	"""A query with an edns-tcp-keepalive option (empty, as RFC 7828 wants)."""
+	return query(name, rdtype, qid, options=[dns.edns.GenericOption(KEEPALIVE, data)])
+
+
+def keepalive_of(reply):
+	"""The data of the reply's keepalive options (a list, usually 0 or 1)."""
+	return [o.to_wire() for o in reply.options if o.otype == KEEPALIVE]
 
 
 def frame(wire):
 	return struct.pack("!H", len(wire)) + wire
 
 
-def connect(port, timeout=5.0):
-	s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+def connect(port, timeout=5.0, source="127.0.0.1", dest="127.0.0.1"):
+	s = socket.create_connection((dest, port), timeout=timeout,
+		source_address=(source, 0))
 	s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 	return s
 
@@ -207,26 +235,85 @@ def check_dig(srv):
 		assert "(TCP)" in out, "dig %s did not use TCP:\n%s" % (extra, out)
 
 
+def check_dig_fallback(srv):
+	"""Plain dig (no +tcp, no +ignore) gets TC=1 over UDP, then all over TCP."""
+	for name, count in (("mid." + ORIGIN, MID_RRS), ("big." + ORIGIN, BIG_RRS)):
+		out = run_tool(["dig", "@127.0.0.1", "-p", str(srv.port), name, "TXT",
+			"+tries=1", "+time=5"])
+		assert "Truncated, retrying in TCP mode" in out, \
+			"dig %s: no TC=1 over UDP first:\n%s" % (name, out)
+		n = len([ln for ln in answer_lines(out) if "\tTXT\t" in ln])
+		assert n == count, "dig %s: %d answers, not %d:\n%s" % (name, n, count, out)
+		assert "(TCP)" in out, "dig %s: last reply not over TCP:\n%s" % (name, out)
+
+
 def check_kdig(srv):
+	"""kdig +tcp, and kdig retrying over TCP after TC=1 (its default)."""
 	if shutil.which("kdig") is None:
 		print("  (kdig not found: skipped)")
 		return
-	out = run_tool(["kdig", "@127.0.0.1", "-p", str(srv.port), "+tcp",
-		"+short", "big." + ORIGIN, "TXT"])
+	base = ["kdig", "@127.0.0.1", "-p", str(srv.port), "+retry=0", "+time=5"]
+	out = run_tool(base + ["+tcp", "+short", "big." + ORIGIN, "TXT"])
 	assert len(out.splitlines()) == BIG_RRS, "kdig +tcp: %d answers" % len(out.splitlines())
+	for name, count in (("mid." + ORIGIN, MID_RRS), ("big." + ORIGIN, BIG_RRS)):
+		out = run_tool(base + ["+noall", "+answer", "+stats", name, "TXT"])
+		n = len([ln for ln in answer_lines(out) if "\tTXT\t" in ln])
+		assert n == count, "kdig %s: %d answers, not %d:\n%s" % (name, n, count, out)
+		assert "(TCP)" in out, "kdig %s: reply not over TCP:\n%s" % (name, out)
+	# and with +ignore it keeps the truncated UDP reply
+	out = run_tool(base + ["+ignore", "+noall", "+answer", "+stats",
+		"big." + ORIGIN, "TXT"])
+	assert "(UDP)" in out, "kdig +ignore did not stay on UDP:\n%s" % out
+
+
+def replies_by_id(sock, queries):
+	"""Reads one reply per query, in whatever order they come (RFC 7766
+	§7 lets a server reorder), and returns them by ID; an unknown or a
+	repeated ID, or a reply to another question, fails."""
+	want = {q.id: q for q in queries}
+	assert len(want) == len(queries), "the test's query IDs repeat"
+	got = {}
+	for _ in queries:
+		r = recv_msg(sock)
+		assert r.id in want, "reply with unknown ID %d" % r.id
+		assert r.id not in got, "two replies with ID %d" % r.id
+		assert r.question == want[r.id].question, \
+			"reply %d answers another question" % r.id
+		got[r.id] = r
+	return got
 
 
 def check_pipelining(srv):
 	queries = [query("n%d.%s" % (i, ORIGIN), "A", qid=1000 + i) for i in range(50)]
 	with connect(srv.port) as s:
 		s.sendall(b"".join(frame(q.to_wire()) for q in queries))
-		replies = [recv_msg(s) for _ in queries]
-	by_id = {r.id: r for r in replies}
-	assert sorted(by_id) == [q.id for q in queries], "IDs: %s" % sorted(by_id)
+		by_id = replies_by_id(s, queries)
 	for i, q in enumerate(queries):
+		assert by_id[q.id].answer[0][0].address == "198.51.100.%d" % i
+
+
+def check_pipelining_mixed(srv):
+	"""Small and 50 KB replies, NXDOMAIN and keepalive in one pipeline."""
+	kinds = [("n7." + ORIGIN, "A"), ("big." + ORIGIN, "TXT"),
+		("nope." + ORIGIN, "A"), ("mid." + ORIGIN, "TXT"), (ORIGIN, "SOA")]
+	queries = [query(n, t, qid=(7919 * i) & 0xffff)
+		for i, (n, t) in enumerate(kinds * 8)]
+	queries.append(keepalive_query("www." + ORIGIN, "AAAA", qid=4711))
+	with connect(srv.port) as s:
+		s.sendall(b"".join(frame(q.to_wire()) for q in queries))
+		by_id = replies_by_id(s, queries)
+	for q in queries:
 		r = by_id[q.id]
-		assert r.question == q.question, "reply %d answers another question" % q.id
-		assert r.answer[0][0].address == "198.51.100.%d" % i
+		name = q.question[0].name.to_text()
+		if name.startswith("big."):
+			assert big_complete(r), "reply %d: big TXT incomplete" % q.id
+		elif name.startswith("mid."):
+			assert big_complete(r, MID_RRS), "reply %d: mid TXT incomplete" % q.id
+		elif name.startswith("nope."):
+			assert r.rcode() == dns.rcode.NXDOMAIN
+		else:
+			assert r.rcode() == dns.rcode.NOERROR and r.answer
+	assert keepalive_of(by_id[4711]) == [struct.pack("!H", KEEPALIVE_TENTHS)]
 
 
 def check_split_writes(srv):
@@ -346,19 +433,161 @@ def check_eviction(srv4):
 			s.close()
 
 
+def check_keepalive_tcp(srv):
+	"""The TIMEOUT comes back to a query that asks, and only to one that does."""
+	want = [struct.pack("!H", KEEPALIVE_TENTHS)]
+	with connect(srv.port) as s:
+		s.sendall(frame(keepalive_query("www." + ORIGIN, qid=1).to_wire()))
+		r = recv_msg(s)
+		assert r.rcode() == dns.rcode.NOERROR and r.answer, "keepalive query:\n%s" % r
+		assert keepalive_of(r) == want, "keepalive options %s" % keepalive_of(r)
+		s.sendall(frame(query("www." + ORIGIN, qid=2).to_wire()))
+		r = recv_msg(s)
+		assert keepalive_of(r) == [], "keepalive sent unasked: %s" % r
+		# on a 50 KB answer, and next to NSID
+		s.sendall(frame(keepalive_query("big." + ORIGIN, "TXT", qid=3).to_wire()))
+		r = recv_msg(s)
+		assert big_complete(r) and keepalive_of(r) == want
+		both = query("www." + ORIGIN, qid=4, options=[
+			dns.edns.GenericOption(dns.edns.NSID, b""),
+			dns.edns.GenericOption(KEEPALIVE, b"")])
+		s.sendall(frame(both.to_wire()))
+		r = recv_msg(s)
+		codes = [int(o.otype) for o in r.options]
+		assert codes == [dns.edns.NSID, KEEPALIVE], "options %s" % codes
+		assert r.options[0].to_wire() == NSID.encode() and keepalive_of(r) == want
+	# dig +keepalive shows the value
+	out = run_tool(["dig", "@127.0.0.1", "-p", str(srv.port), "+tcp",
+		"+keepalive", "+tries=1", "+time=5", "www." + ORIGIN, "A"])
+	assert "TCP KEEPALIVE: %.1f secs" % (KEEPALIVE_TENTHS / 10) in out, \
+		"dig +keepalive:\n%s" % out
+
+
+def check_keepalive_udp(srv):
+	"""Over UDP the option is ignored: a normal answer, no keepalive."""
+	for data in (b"", b"\x00\x64"):
+		q = keepalive_query("www." + ORIGIN, qid=77, data=data)
+		u = dns.query.udp(q, "127.0.0.1", port=srv.port, timeout=3)
+		assert u.rcode() == dns.rcode.NOERROR and u.answer, "UDP %r:\n%s" % (data, u)
+		assert keepalive_of(u) == [], "keepalive over UDP: %s" % u
+		plain = dns.query.udp(query("www." + ORIGIN, qid=77), "127.0.0.1",
+			port=srv.port, timeout=3)
+		assert same_reply(u, plain), "UDP with option %r differs:\n%s\n---\n%s" % (
+			data, u, plain)
+
+
+def check_keepalive_formerr(srv):
+	"""RFC 7828 §3.2.1: a query's option has no TIMEOUT; one that has is
+	malformed (FORMERR, as Unbound answers) and the connection goes on."""
+	with connect(srv.port) as s:
+		s.sendall(frame(keepalive_query("www." + ORIGIN, qid=5,
+			data=b"\x00\x64").to_wire()))
+		r = recv_msg(s)
+		assert r.id == 5 and r.rcode() == dns.rcode.FORMERR, "got:\n%s" % r
+		assert not r.answer and keepalive_of(r) == []
+		s.sendall(frame(query("www." + ORIGIN, qid=6).to_wire()))
+		r = recv_msg(s)
+		assert r.id == 6 and r.rcode() == dns.rcode.NOERROR
+
+
+def check_keepalive_idle(srv):
+	"""A connection that sent the option is closed after the keepalive
+	timeout, not after tcp-idle-timeout."""
+	idle, keep = IDLE_TENTHS / 10, KEEPALIVE_TENTHS / 10
+	with connect(srv.port) as s, connect(srv.port) as plain:
+		s.sendall(frame(keepalive_query(ORIGIN, "SOA", qid=9).to_wire()))
+		plain.sendall(frame(query(ORIGIN, "SOA", qid=10).to_wire()))
+		assert recv_msg(s).id == 9 and recv_msg(plain).id == 10
+		start = time.monotonic()
+		assert closed_by_server(plain, idle + 2), "plain connection not closed"
+		assert not closed_by_server(s, max(0.0, idle + 0.5 -
+			(time.monotonic() - start))), "keepalive connection closed at the idle timeout"
+		assert closed_by_server(s, keep + 2), "keepalive connection not closed"
+		elapsed = time.monotonic() - start
+		assert keep * 0.9 <= elapsed <= keep + 1, "closed after %.2f s" % elapsed
+	# the longer timeout stays with the connection: later queries need not ask
+	with connect(srv.port) as s:
+		s.sendall(frame(keepalive_query(ORIGIN, "SOA", qid=11).to_wire()))
+		assert recv_msg(s).id == 11
+		time.sleep(idle / 2)
+		s.sendall(frame(query(ORIGIN, "SOA", qid=12).to_wire()))
+		assert recv_msg(s).id == 12
+		assert not closed_by_server(s, idle + 0.5), "closed at the idle timeout"
+
+
+def served(sock, qid):
+	"""True when SOCK still gets an answer."""
+	try:
+		sock.sendall(frame(query(ORIGIN, "SOA", qid=qid).to_wire()))
+		sock.settimeout(3)
+		return recv_msg(sock).id == qid
+	except (OSError, EOFError):
+		return False
+
+
+def check_per_client(srvp):
+	"""tcp-clients-per-address 2, tcp-clients 5: with 127.0.0.1 (2),
+	127.0.0.2 (1) and ::1 (2) connected, the server is full; a third
+	connection of 127.0.0.1 or of ::1 is closed at once, and none of the
+	others is (no eviction).  Once one of 127.0.0.1's closes, it may open
+	another."""
+	open_socks = []
+
+	def conn(**kw):
+		s = connect(srvp.port, **kw)
+		open_socks.append(s)
+		return s
+
+	try:
+		mine = [conn() for _ in range(PER_ADDRESS)]
+		other = conn(source="127.0.0.2")
+		v6 = [conn(source="::1", dest="::1") for _ in range(PER_ADDRESS)]
+		everyone = mine + [other] + v6
+		for i, s in enumerate(everyone):
+			assert served(s, i), "connection %d not served" % i
+		for kw in ({}, {"source": "::1", "dest": "::1"}):
+			extra = conn(**kw)
+			assert closed_by_server(extra, 1), \
+				"%s: connection over the limit kept" % kw.get("source", "127.0.0.1")
+		for i, s in enumerate(everyone):
+			assert served(s, 20 + i), "connection %d closed by a refusal" % i
+		# a slot of 127.0.0.1 comes free when one of its connections closes
+		mine[0].close()
+		for attempt in range(50):
+			again = conn()
+			if served(again, 40 + attempt):
+				break
+			time.sleep(0.05)
+		else:
+			raise AssertionError("127.0.0.1 refused after closing one")
+		for i, s in enumerate(everyone[1:]):
+			assert served(s, 100 + i), "connection %d closed" % (i + 1)
+	finally:
+		for s in open_socks:
+			s.close()
+
+
 CHECKS = [
 	("same answers over TCP and UDP", check_same_as_udp),
 	("truncated over UDP, whole over TCP", check_truncated_then_whole),
 	("dig +tcp and dig retrying after TC", check_dig),
-	("kdig +tcp", check_kdig),
+	("dig: TC=1 over UDP, then the whole answer over TCP", check_dig_fallback),
+	("kdig +tcp and kdig retrying after TC", check_kdig),
 	("50 pipelined queries in one write", check_pipelining),
+	("pipelined mixed replies, matched by ID", check_pipelining_mixed),
 	("a query written byte by byte", check_split_writes),
 	("idle timeout", check_idle_timeout),
 	("200 connections at once", check_many_connections),
 	("a slow reader holds up no one", check_slow_reader),
 	("half-close", check_half_close),
 	("bad framing", check_bad_framing),
+	("edns-tcp-keepalive echoed over TCP", check_keepalive_tcp),
+	("edns-tcp-keepalive ignored over UDP", check_keepalive_udp),
+	("edns-tcp-keepalive with a TIMEOUT: FORMERR", check_keepalive_formerr),
+	("edns-tcp-keepalive: the keepalive idle timeout", check_keepalive_idle),
 ]
+EVICTION_CHECKS = [("tcp-clients: the idle one makes room", check_eviction)]
+PER_CLIENT_CHECKS = [("tcp-clients-per-address", check_per_client)]
 
 
 def run_checks(srv, checks):
@@ -386,17 +615,26 @@ def main():
 		with open(zonefile, "w") as f:
 			f.write(zone_text())
 		srv = TcpBulwark(zonefile, args.build,
-			["tcp-idle-timeout %d" % IDLE_TENTHS, "tcp-clients 300"])
+			["tcp-idle-timeout %d" % IDLE_TENTHS, "tcp-clients 300",
+			"tcp-clients-per-address 300",
+			"tcp-keepalive-timeout %d" % KEEPALIVE_TENTHS, 'nsid "%s"' % NSID])
 		with srv:
 			failed = run_checks(srv, CHECKS)
-		srv4 = TcpBulwark(zonefile, args.build, ["tcp-clients 4"])
+		srv4 = TcpBulwark(zonefile, args.build,
+			["tcp-clients 4", "tcp-clients-per-address 8"])
 		with srv4:
-			failed += run_checks(srv4, [("tcp-clients: the idle one makes room",
-				check_eviction)])
-		failed += (not stopped_cleanly(srv)) + (not stopped_cleanly(srv4))
+			failed += run_checks(srv4, EVICTION_CHECKS)
+		srvp = TcpBulwark(zonefile, args.build,
+			["tcp-clients %d" % (2 * PER_ADDRESS + 1),
+			"tcp-clients-per-address %d" % PER_ADDRESS],
+			ipv6=True)
+		with srvp:
+			failed += run_checks(srvp, PER_CLIENT_CHECKS)
+		servers = (srv, srv4, srvp)
+		failed += sum(not stopped_cleanly(s) for s in servers)
 	finally:
 		shutil.rmtree(tmp, ignore_errors=True)
-	total = len(CHECKS) + 3
+	total = len(CHECKS) + len(EVICTION_CHECKS) + len(PER_CLIENT_CHECKS) + len(servers)
 	print("%d of %d checks passed" % (total - failed, total))
 	return 1 if failed else 0
 

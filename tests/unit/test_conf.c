@@ -349,6 +349,46 @@ static void test_tcp_options(void **state)
 	             " tcp-clients 2; };\n", 3, "duplicate 'tcp-clients'");
 }
 
+/* tcp-clients-per-address counts connections; tcp-keepalive-timeout is in
+ * tenths of a second with BIND's range. */
+static void test_tcp_client_options(void **state)
+{
+	struct bw_conf *c = load_good("options { listen-on { ::1; }; };\n");
+
+	(void)state;
+	assert_int_equal(c->tcp_clients_per_address, 32);
+	assert_int_equal(c->tcp_keepalive_timeout, 300);
+	bw_conf_free(c);
+	c = load_good("options { listen-on { ::1; };\n"
+	              " tcp-clients-per-address 1;\n tcp-keepalive-timeout 1; };\n");
+	assert_int_equal(c->tcp_clients_per_address, 1);
+	assert_int_equal(c->tcp_keepalive_timeout, 1);
+	bw_conf_free(c);
+	c = load_good("options { listen-on { ::1; };\n"
+	              " TCP-Clients-Per-Address 65536;\n"
+	              " tcp-keepalive-timeout 65535; };\n");
+	assert_int_equal(c->tcp_clients_per_address, 65536);
+	assert_int_equal(c->tcp_keepalive_timeout, 65535);
+	bw_conf_free(c);
+	expect_error("options { listen-on { ::1; };\n\n tcp-clients-per-address 0; };\n",
+	             3, "tcp-clients-per-address: '0' is not a number from 1 to 65536");
+	expect_error("options { listen-on { ::1; };\n tcp-clients-per-address 65537; };\n",
+	             2, "tcp-clients-per-address: '65537' is not a number from 1 to 65536");
+	expect_error("options { listen-on { ::1; };\n tcp-clients-per-address -1; };\n",
+	             2, "tcp-clients-per-address: '-1' is not a number from 1 to 65536");
+	expect_error("options { listen-on { ::1; };\n tcp-clients-per-address; };\n",
+	             2, "'tcp-clients-per-address': missing argument");
+	expect_error("options { listen-on { ::1; };\n tcp-keepalive-timeout 0; };\n",
+	             2, "tcp-keepalive-timeout: '0' is not a number from 1 to 65535");
+	expect_error("options { listen-on { ::1; };\n\n\n tcp-keepalive-timeout 65536; };\n",
+	             4, "tcp-keepalive-timeout: '65536' is not a number from 1 to 65535");
+	expect_error("options { listen-on { ::1; };\n tcp-keepalive-timeout 30s; };\n",
+	             2, "tcp-keepalive-timeout: '30s' is not a number from 1 to 65535");
+	expect_error("options { listen-on { ::1; };\n tcp-keepalive-timeout 10;\n"
+	             " tcp-keepalive-timeout 20; };\n", 3,
+	             "duplicate 'tcp-keepalive-timeout'");
+}
+
 static void test_bad_options(void **state)
 {
 	(void)state;
@@ -528,6 +568,7 @@ int main(void)
 		cmocka_unit_test(test_port_warning),
 		cmocka_unit_test(test_bad_syntax),
 		cmocka_unit_test(test_tcp_options),
+		cmocka_unit_test(test_tcp_client_options),
 		cmocka_unit_test(test_bad_options),
 		cmocka_unit_test(test_bad_dataplane),
 		cmocka_unit_test(test_bad_zones),

@@ -124,15 +124,27 @@ static int parse_opts(int argc, char **argv, struct opts *o, bool *done)
 	/* "+": stop at the command, whose options are its own. */
 	while ((c = getopt_long(argc, argv, "+s:c:t:hV", longopts, NULL)) != -1) {
 		switch (c) {
-		case 's': o->socket = optarg; break;
-		case 'c': o->conf = optarg; break;
-		case 'j': o->json = true; break;
+		case 's':
+			o->socket = optarg;
+			break;
+		case 'c':
+			o->conf = optarg;
+			break;
+		case 'j':
+			o->json = true;
+			break;
 		case 't':
 			if (parse_timeout(optarg, &o->timeout) != 0)
 				return EXIT_USAGE;
 			break;
-		case 'h': usage(stdout); *done = true; return 0;
-		case 'V': puts("bulwarkctl " BW_VERSION); *done = true; return 0;
+		case 'h':
+			usage(stdout);
+			*done = true;
+			return 0;
+		case 'V':
+			puts("bulwarkctl " BW_VERSION);
+			*done = true;
+			return 0;
 		default:
 			fputs("Try 'bulwarkctl help'.\n", stderr);
 			return EXIT_USAGE;
@@ -215,12 +227,27 @@ struct conn {
 static int time_left(const struct conn *c)
 {
 	struct timespec now;
-	double ms;
+	long long ns;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (double)(c->deadline.tv_sec - now.tv_sec) * 1e3 +
-	     (double)(c->deadline.tv_nsec - now.tv_nsec) / 1e6;
-	return ms > 0 ? (int)ceil(ms) : 0;
+	ns = (long long)(c->deadline.tv_sec - now.tv_sec) * 1000000000LL +
+	     (c->deadline.tv_nsec - now.tv_nsec);
+	/* Rounded up: poll() must not wake before the deadline. */
+	return ns > 0 ? (int)((ns + 999999) / 1000000) : 0;
+}
+
+static void set_deadline(struct conn *c)
+{
+	struct timespec *d = &c->deadline;
+	time_t whole = (time_t)c->timeout;
+
+	clock_gettime(CLOCK_MONOTONIC, d);
+	d->tv_sec += whole;
+	d->tv_nsec += (long)((c->timeout - (double)whole) * 1e9);
+	if (d->tv_nsec >= 1000000000L) {
+		d->tv_sec++;
+		d->tv_nsec -= 1000000000L;
+	}
 }
 
 static int timed_out(const struct conn *c)
@@ -271,6 +298,8 @@ static int conn_open(struct conn *c)
 	struct timeval tv = { .tv_sec = left / 1000,
 	                      .tv_usec = left % 1000 * 1000 };
 
+	if (left == 0)
+		return timed_out(c);
 	if (strlen(c->path) >= sizeof(sa.sun_path))
 		return fail(EXIT_USAGE, "socket path longer than %zu octets: %s",
 		            sizeof(sa.sun_path) - 1, c->path);
@@ -292,21 +321,22 @@ static int conn_open(struct conn *c)
 
 static int conn_send(const struct conn *c, const char *line, size_t len)
 {
-	while (len > 0) {
-		ssize_t n = send(c->fd, line, len, MSG_NOSIGNAL);
-		int rc;
+	int rc = 0;
 
-		if (n < 0 && errno != EAGAIN && errno != EINTR)
-			return fail(EXIT_PROTO, "%s: sending to %s: %s", c->command,
-			            c->path, strerror(errno));
-		if (n < 0 && errno == EAGAIN && (rc = wait_for(c, POLLOUT)) != 0)
-			return rc;
+	while (rc == 0 && len > 0) {
+		ssize_t n = send(c->fd, line, len, MSG_NOSIGNAL);
+
 		if (n > 0) {
 			line += n;
 			len -= (size_t)n;
+		} else if (n < 0 && errno == EAGAIN) {
+			rc = wait_for(c, POLLOUT);
+		} else if (n < 0 && errno != EINTR) {
+			rc = fail(EXIT_PROTO, "%s: sending to %s: %s", c->command,
+			          c->path, strerror(errno));
 		}
 	}
-	return 0;
+	return rc;
 }
 
 /* Makes room for at least one more read in \a *buf. */
@@ -393,35 +423,44 @@ static int exchange(struct conn *c, const struct bw_ctl_cmd_req *req,
 
 /* ---- Output. ---- */
 
-static int print_result(const struct bw_ctl_cmd_req *req,
-                        const struct opts *o, const struct bw_json *result)
+/* Prints \a text, ended by a newline unless it has one or is empty. */
+static int print_text(const char *text)
 {
-	char *text = NULL;
-	const char *raw = NULL;
+	size_t n = strlen(text);
 
-	if (o->json)
-		text = bw_json_dump(result, BW_JSON_PRETTY, NULL);
-	else if (req->raw != NULL && (raw = bw_json_get_str(result, req->raw)) == NULL)
-		return fail(EXIT_PROTO, "%s: bad reply from bulwarkd: no string "
-		            "'%s' in the result", req->command, req->raw);
-	else if (raw == NULL)
-		text = bw_ctl_cmd_render(result);
-	if (raw != NULL) {
-		fputs(raw, stdout);
-		if (raw[0] != '\0' && raw[strlen(raw) - 1] != '\n')
-			putchar('\n');
-	} else if (text == NULL) {
-		return fail(EXIT_PROTO, "out of memory");
-	} else {
-		fputs(text, stdout);
-		if (o->json)
-			putchar('\n');
-	}
-	free(text);
+	fputs(text, stdout);
+	if (n > 0 && text[n - 1] != '\n')
+		putchar('\n');
 	if (fflush(stdout) != 0 || ferror(stdout))
 		return fail(EXIT_PROTO, "cannot write the output: %s",
 		            strerror(errno));
 	return EXIT_OK;
+}
+
+/* --json: the result as JSON; stats --prometheus: its text as-is; else
+ * the generic rendering. */
+static int print_result(const struct bw_ctl_cmd_req *req,
+                        const struct opts *o, const struct bw_json *result)
+{
+	const char *raw = NULL;
+	char *text;
+	int rc;
+
+	if (!o->json && req->raw != NULL) {
+		raw = bw_json_get_str(result, req->raw);
+		if (raw == NULL)
+			return fail(EXIT_PROTO, "%s: bad reply from bulwarkd: no "
+			            "string '%s' in the result", req->command,
+			            req->raw);
+		return print_text(raw);
+	}
+	text = o->json ? bw_json_dump(result, BW_JSON_PRETTY, NULL) :
+	       bw_ctl_cmd_render(result);
+	if (text == NULL)
+		return fail(EXIT_PROTO, "out of memory");
+	rc = print_text(text);
+	free(text);
+	return rc;
 }
 
 static int handle_reply(const struct bw_ctl_cmd_req *req, const struct opts *o,
@@ -456,13 +495,7 @@ static int run(const struct bw_ctl_cmd_req *req, const struct opts *o)
 	if (rc != 0)
 		return rc;
 	c.path = path;
-	clock_gettime(CLOCK_MONOTONIC, &c.deadline);
-	c.deadline.tv_sec += (time_t)o->timeout;
-	c.deadline.tv_nsec += (long)((o->timeout - floor(o->timeout)) * 1e9);
-	if (c.deadline.tv_nsec >= 1000000000L) {
-		c.deadline.tv_sec++;
-		c.deadline.tv_nsec -= 1000000000L;
-	}
+	set_deadline(&c);
 	rc = exchange(&c, req, &reply, &len);
 	if (c.fd >= 0)
 		close(c.fd);

@@ -49,9 +49,9 @@ static void buf_addn(struct buf *b, const char *s, size_t len)
 
 	if (b->nomem)
 		return;
-	while (cap < b->n + len + 1)
-		cap *= 2;
-	if (cap != b->cap) {
+	if (b->d == NULL || b->n + len + 1 > b->cap) {
+		while (cap < b->n + len + 1)
+			cap *= 2;
 		d = realloc(b->d, cap);
 		if (d == NULL) {
 			b->nomem = true;
@@ -345,24 +345,24 @@ static int build_help(struct cmd_ctx *x)
 
 static const struct cmd commands[] = {
 	{ "status", "", 0, 0, NULL, build_plain,
-	  "version, pid, uptime, listeners and counts of bulwarkd", NULL },
+	  "the daemon's version, pid, uptime and counts", NULL },
 	{ "zone-list", "", 0, 0, NULL, build_plain,
-	  "the loaded zones: serial, size, source, table", NULL },
+	  "the loaded zones, their serials and tables", NULL },
 	{ "zone-status", "NAME", 1, 1, NULL, build_zone,
-	  "one zone: its table, signatures and query counters", NULL },
+	  "one zone: table, signatures, query counters", NULL },
 	{ "zone-load", "NAME TABLE", 2, 2, NULL, build_zone_load,
-	  "load zone NAME from the table file TABLE, or replace it",
+	  "load or replace zone NAME from file TABLE",
 	  "TABLE is made absolute against the current directory and read by\n"
 	  "bulwarkd, which verifies it; the reply comes once every worker\n"
 	  "answers from the new table.  Any failure leaves the zone as it was.\n" },
 	{ "zone-unload", "NAME", 1, 1, NULL, build_zone,
-	  "stop serving zone NAME (it is answered REFUSED)", NULL },
+	  "stop serving zone NAME", NULL },
 	{ "stats", "", 0, 0, stats_flags, build_stats,
-	  "the counters (UDP, workers, TCP, zones)",
+	  "the counters: UDP, workers, TCP, zones",
 	  "  --reset       count from now on (later stats report the difference)\n"
 	  "  --prometheus  print the Prometheus text exposition format\n" },
 	{ "reload", "", 0, 0, NULL, build_plain,
-	  "read the configuration file again and apply the changes", NULL },
+	  "re-read the configuration, apply changes", NULL },
 	{ "stop", "", 0, 0, NULL, build_plain, "stop bulwarkd", NULL },
 	{ "help", "[COMMAND]", 0, 1, NULL, build_help,
 	  "list the commands, or explain one", NULL },
@@ -543,7 +543,10 @@ char *bw_ctl_cmd_help(const char *topic)
 	buf_add(&b, "usage: bulwarkctl [OPTIONS] ");
 	put_synopsis(&b, c);
 	buf_add(&b, "\n\n");
-	buf_add(&b, c->help);
+	/* The one-line help as a sentence. */
+	buf_printf(&b, "%c", c->help[0] >= 'a' && c->help[0] <= 'z' ?
+	           c->help[0] - 'a' + 'A' : c->help[0]);
+	buf_add(&b, c->help + 1);
 	buf_add(&b, ".\n");
 	if (c->detail != NULL) {
 		buf_add(&b, "\n");

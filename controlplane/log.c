@@ -1,12 +1,14 @@
-/*  bulwark — control-plane logging to stderr.
+/*  bulwark — control-plane logging to stderr or syslog.
  */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <unistd.h>
 
 #include "log.h"
 
 static int log_level = LOG_INFO;
+static bool to_syslog;
 
 static const char *level_name(int level)
 {
@@ -27,6 +29,12 @@ void bw_log_set_level(int level)
 	log_level = level;
 }
 
+void bw_log_to_syslog(void)
+{
+	openlog("bulwarkd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	to_syslog = true;
+}
+
 void bw_log(int level, const char *fmt, ...)
 {
 	char msg[1024];
@@ -37,6 +45,10 @@ void bw_log(int level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (to_syslog) {
+		syslog(level, "%s", msg);
+		return;
+	}
 	/* One call per line: stdio locks the stream, so lines never mix. */
 	fprintf(stderr, "bulwarkd[%ld]: %s: %s\n", (long)getpid(),
 	        level_name(level), msg);

@@ -16,6 +16,12 @@
 void bw_log_set_level(int level);
 
 /*!
+ * \brief Sends every later message to syslog(3) (facility daemon, ident
+ *        bulwarkd, with the pid) instead of stderr.
+ */
+void bw_log_to_syslog(void);
+
+/*!
  * \brief Prints one line "bulwarkd[PID]: LEVEL: MESSAGE" to stderr when
  *        \a level passes the threshold.
  */

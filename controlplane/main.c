@@ -462,13 +462,14 @@ static void serve(struct bw_daemon *dm, const sigset_t *set)
 static void usage(FILE *out)
 {
 	fprintf(out,
-	        "Usage: bulwarkd [-c CONF] [-f] [-v] [-V] [-h]\n"
+	        "Usage: bulwarkd [-c CONF] [-f] [-s] [-v] [-V] [-h]\n"
 	        "  -c CONF  configuration file (default " DEFAULT_CONF ")\n"
 	        "  -f       run in the foreground (this version always does)\n"
+	        "  -s       log to syslog (facility daemon) instead of stderr\n"
 	        "  -v       verbose: log debug messages\n"
 	        "  -V       print the version and exit\n"
 	        "  -h       print this help and exit\n"
-	        "Signals: SIGHUP reloads the configuration's zones, SIGUSR1 logs the counters,\n"
+	        "Signals: SIGHUP reloads the configuration, SIGUSR1 logs the counters,\n"
 	        "SIGTERM/SIGINT stop.\n");
 }
 
@@ -477,10 +478,11 @@ static int parse_args(int argc, char **argv, struct bw_daemon *dm)
 {
 	int opt;
 
-	while ((opt = getopt(argc, argv, "c:fvVh")) != -1) {
+	while ((opt = getopt(argc, argv, "c:fsvVh")) != -1) {
 		switch (opt) {
 		case 'c': dm->conf_path = optarg; break;
 		case 'f': break;
+		case 's': bw_log_to_syslog(); break;
 		case 'v': bw_log_set_level(LOG_DEBUG); break;
 		case 'V': printf("bulwarkd %s\n", BW_VERSION); return 0;
 		case 'h': usage(stdout); return 0;

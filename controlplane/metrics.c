@@ -66,9 +66,19 @@ static struct bw_json *named(const uint64_t *v, const char *const *names,
 	return o;
 }
 
-static struct bw_json *udp_json(const struct bw_udp_stats *st)
+/* A worker's row starts with its index: it labels the row. */
+static struct bw_json *row(int worker)
 {
 	struct bw_json *o = bw_json_obj();
+
+	if (worker >= 0)
+		bw_json_set_u64(o, "worker", (uint64_t)worker);
+	return o;
+}
+
+static struct bw_json *udp_json(const struct bw_udp_stats *st, int worker)
+{
+	struct bw_json *o = row(worker);
 
 	bw_json_set_u64(o, "received", st->rx);
 	bw_json_set_u64(o, "sent", st->tx);
@@ -77,9 +87,9 @@ static struct bw_json *udp_json(const struct bw_udp_stats *st)
 	return o;
 }
 
-static struct bw_json *pkt_json(const struct bw_pkt_stats *st)
+static struct bw_json *pkt_json(const struct bw_pkt_stats *st, int worker)
 {
-	struct bw_json *o = bw_json_obj();
+	struct bw_json *o = row(worker);
 
 	bw_json_set_u64(o, "received", st->rx);
 	bw_json_set_u64(o, "sent", st->tx);
@@ -103,21 +113,17 @@ static void udp_stats(const struct bw_daemon *dm, struct bw_json *res)
 
 	if (dm->udp != NULL) {
 		bw_udp_stats(dm->udp, &st);
-		bw_json_set(res, "udp", udp_json(&st));
+		bw_json_set(res, "udp", udp_json(&st, -1));
 		for (unsigned w = 0; w < bw_udp_workers(dm->udp); w++) {
 			bw_udp_worker_stats(dm->udp, w, &st);
-			struct bw_json *o = udp_json(&st);
-			bw_json_set_u64(o, "worker", w);
-			bw_json_push(workers, o);
+			bw_json_push(workers, udp_json(&st, (int)w));
 		}
 	} else if (dm->dpdk != NULL) {
 		bw_dpdk_stats(dm->dpdk, BW_DPDK_ALL_WORKERS, &ps);
-		bw_json_set(res, "udp", pkt_json(&ps));
+		bw_json_set(res, "udp", pkt_json(&ps, -1));
 		for (unsigned w = 0; w < bw_dpdk_workers(dm->dpdk); w++) {
 			bw_dpdk_stats(dm->dpdk, w, &ps);
-			struct bw_json *o = pkt_json(&ps);
-			bw_json_set_u64(o, "worker", w);
-			bw_json_push(workers, o);
+			bw_json_push(workers, pkt_json(&ps, (int)w));
 		}
 	}
 	bw_json_set(res, "workers", workers);

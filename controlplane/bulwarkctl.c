@@ -379,7 +379,8 @@ static int conn_recv(const struct conn *c, char **line, size_t *len)
 			break;
 		if (n == 0 || (n < 0 && errno == ECONNRESET))
 			rc = fail(EXIT_PROTO, "%s: bulwarkd closed the connection "
-			          "without a reply", c->command);
+			          "%s", c->command, used > 0 ? "in the middle of "
+			          "its reply" : "without a reply");
 		else if (n < 0 && errno == EAGAIN)
 			rc = wait_for(c, POLLIN);
 		else if (n < 0 && errno != EINTR)

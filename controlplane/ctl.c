@@ -130,6 +130,20 @@ static void reply_error(struct client *cl, const struct bw_json *id,
 	out_put(cl, line, len);
 }
 
+/* An error reply to a request that did not decode, with its id when the
+ * line is at least a JSON object that has one. */
+static void reply_bad(struct client *cl, const char *line, size_t len,
+                      const char *code, const char *msg)
+{
+	struct bw_json *tree = NULL;
+	char ignored[64];
+
+	if (bw_json_parse(line, len, &tree, ignored, sizeof(ignored)) != 0)
+		tree = NULL;
+	reply_error(cl, bw_json_get(tree, "id"), code, msg);
+	bw_json_free(tree);
+}
+
 /* Sends what it can; false when the client is gone. */
 static bool out_flush(struct client *cl)
 {
@@ -281,7 +295,7 @@ static void request(struct bw_ctl *c, unsigned slot, const char *line,
 	size_t rlen = 0;
 
 	if (bw_ctl_decode_request(line, len, &req, &code, err, sizeof(err)) != 0) {
-		reply_error(cl, NULL, code, err);
+		reply_bad(cl, line, len, code, err);
 		return;
 	}
 	cmd = lookup(c, req.command);

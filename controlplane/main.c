@@ -266,6 +266,7 @@ static int start_tcp(struct bw_daemon *dm)
 		.idle_ms = c->tcp_idle_timeout * 100u,
 		.keepalive_ms = c->tcp_keepalive_timeout * 100u,
 		.answer = &dm->answer,
+		.stats_slot = c->workers,  /* After the UDP/DPDK workers' rows. */
 	};
 	char err[256] = "";
 	int rc = bw_tcp_start(&tc, &dm->tcp, err, sizeof(err));

@@ -44,6 +44,7 @@ struct zone {
 	char *path;                    /* Table file or zone file. */
 	bool compiled;                 /* path is a zone file. */
 	enum zone_source source;
+	bool in_conf;                  /* A zone statement names it. */
 	struct file_id id;
 	time_t loaded;
 	struct bw_zone_stats *stats;   /* Shared by the zone's versions. */
@@ -364,6 +365,7 @@ static void change_put(struct bw_registry *r, struct change *c, struct zone *z)
 		c->failed = true;
 		return;
 	}
+	z->in_conf = z->source == SRC_CONFIG || (found && c->v[at]->in_conf);
 	if (found) {
 		if (!push(&c->old, &c->nold, c->v[at]))
 			c->failed = true;
@@ -1015,7 +1017,7 @@ int bw_reg_unload(struct bw_registry *r, const char *zone,
 	}
 	serial = bw_table_serial(z->table);
 	/* A config zone stays out until reload changes it or zone-load. */
-	if (z->source == SRC_CONFIG || z->compiled)
+	if (z->in_conf)
 		unloaded_add(&c, apex);
 	(void)change_del(&c, apex);
 	rc = change_commit(r, &c, true, NULL, e);
@@ -1114,6 +1116,8 @@ int bw_reg_reload(struct bw_registry *r, const struct bw_conf *prev,
 		if (conf_zone(next, apex) != NULL)
 			continue;
 		unloaded_drop(&c, apex);
+		if (cur != NULL)
+			cur->in_conf = false;  /* Read only under r->op. */
 		if (cur == NULL || cur->source != SRC_CONFIG)
 			continue;
 		(void)change_del(&c, apex);
@@ -1122,7 +1126,12 @@ int bw_reg_reload(struct bw_registry *r, const struct bw_conf *prev,
 		bw_log(LOG_INFO, "zone %s: unloaded (no longer in the configuration)",
 		       name);
 	}
-	rc = change_commit(r, &c, c.unloaded_changed, NULL, e);
+	if (c.failed || c.nfresh > 0 || c.nold > 0 || c.unloaded_changed) {
+		rc = change_commit(r, &c, true, NULL, e);
+	} else {
+		change_abort(&c);  /* Nothing changed: nothing to publish. */
+		rc = 0;
+	}
 	pthread_mutex_unlock(&r->op);
 	*result = bw_json_obj();
 	bw_json_set(*result, "added", o.added);

@@ -375,6 +375,7 @@ static int answer_one(struct bw_tcp *t, struct tcp_conn *c, const uint8_t *q,
 		bw_stat_add(&t->st.dropped, 1);
 		return 0;
 	}
+	bw_zone_count(&info, t->conf.stats_slot);
 	if (info.keepalive)
 		conn_keepalive(t, c);
 	if (!out_reserve(c, 2 + len))

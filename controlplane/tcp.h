@@ -56,6 +56,7 @@ struct bw_tcp_conf {
 	                                        has sent an edns-tcp-keepalive
 	                                        option; 0: idle_ms. */
 	const struct bw_answer_conf *answer;  /*!< Must outlive the loop. */
+	unsigned stats_slot;               /*!< Row of the zone counters. */
 };
 
 struct bw_tcp;

@@ -24,19 +24,20 @@ static void set_time(struct bw_json *o, const char *key, time_t t)
 	bw_json_set_str(o, key, text);
 }
 
+/* Listen addresses as "ADDR port N"; port addresses as "ADDR[/PREFIX]". */
 static struct bw_json *addr_list(const struct bw_conf_addr *a, size_t n,
-                                 bool prefix)
+                                 bool port_addr)
 {
 	struct bw_json *arr = bw_json_arr();
 	char text[INET6_ADDRSTRLEN + 32];
 
 	for (size_t i = 0; i < n; i++) {
 		bw_conf_addr_text(&a[i].ss, text, sizeof(text));
-		if (prefix && a[i].prefix > 0) {
-			char *sp = strstr(text, " port");
-			if (sp != NULL)
-				snprintf(sp, sizeof(text) - (size_t)(sp - text), "/%u", a[i].prefix);
-		}
+		char *sp = port_addr ? strstr(text, " port") : NULL;
+		if (sp != NULL && a[i].prefix > 0)
+			snprintf(sp, sizeof(text) - (size_t)(sp - text), "/%u", a[i].prefix);
+		else if (sp != NULL)
+			*sp = '\0';
 		bw_json_push(arr, bw_json_str(text));
 	}
 	return arr;

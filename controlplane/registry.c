@@ -525,11 +525,15 @@ static int state_write(struct bw_registry *r, const struct change *c,
 	}
 	text[len++] = '\n';  /* Replaces the NUL; written by length. */
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	if (fd < 0 || (rc = write_all(fd, text, len)) != 0 ||
-	    fsync(fd) != 0 || close(fd) != 0) {
-		rc = rc != 0 ? rc : -errno;
-		if (fd >= 0)
-			close(fd);
+	if (fd < 0) {
+		rc = -errno;
+		goto out;
+	}
+	if ((rc = write_all(fd, text, len)) == 0 && fsync(fd) != 0)
+		rc = -errno;
+	if (close(fd) != 0 && rc == 0)  /* Closed either way: never twice. */
+		rc = -errno;
+	if (rc != 0) {
 		(void)unlink(tmp);
 		goto out;
 	}

@@ -28,11 +28,13 @@ crafted frames imply, and the output pcap must hold `tx` frames.
 
 import argparse
 import collections
+import json
 import os
 import random
 import shutil
 import socket
 import struct
+import subprocess
 import sys
 import tempfile
 import time
@@ -1009,7 +1011,8 @@ def settle(srv, timeout=5.0):
 def dpdk_conf(tmp, prefix):
 	in_pcap = os.path.join(tmp, "in.pcap")
 	out_pcap = os.path.join(tmp, "out.pcap")
-	conf = """options { directory "%s"; pid-file none; edns-udp-size %d; };
+	conf = """options { directory "%s"; pid-file none; edns-udp-size %d;
+	control-socket "ctl.sock"; };
 dataplane {
 	io dpdk;
 	eal-args "%s";
@@ -1025,8 +1028,45 @@ zone "%s" { file "golden.test.zone"; };
 	return conf, out_pcap
 
 
-def run_dpdk(srv, out_pcap, nframes):
-	"""Runs SRV until it has received every frame; its counters and output."""
+def bulwarkctl(build, tmp, *argv):
+	"""Runs bulwarkctl --json on the server's control socket; its result."""
+	done = subprocess.run([os.path.join(build, "controlplane", "bulwarkctl"),
+		"-s", os.path.join(tmp, "ctl.sock"), "--json"] + list(argv),
+		capture_output=True, text=True, timeout=30)
+	if done.returncode != 0:
+		raise AssertionError("bulwarkctl %s: exit %d: %s" % (" ".join(argv),
+			done.returncode, done.stderr.strip()))
+	return json.loads(done.stdout)
+
+
+def ctl_checks(build, tmp, stats):
+	"""The control socket with io dpdk: status, counters, zone-load/unload."""
+	ctl = lambda *a: bulwarkctl(build, tmp, *a)  # noqa: E731
+	st = ctl("status")
+	assert st["io"] == "dpdk" and st["workers"] == 1 and st["zones"] == 1, st
+	assert st["ports"][0]["addresses"] == ["192.0.2.53", "2001:db8::53"], st["ports"]
+	js = ctl("stats")
+	assert js["udp"]["received"] == stats["rx"], (js["udp"], stats["rx"])
+	assert js["workers"][0]["answers"] == stats["answers"], js["workers"][0]
+	zone = ORIGIN.rstrip(".")
+	zs = ctl("zone-status", zone)
+	q = zs["queries"]
+	assert 0 < q["answers"] <= stats["answers"], (q, stats["answers"])
+	table = os.path.join(tmp, "golden.bwz")
+	subprocess.run([os.path.join(build, "zonecomp", "cli", "bulwark-compile"),
+		os.path.join(tmp, "golden.test.zone"), "-o", table, "-z", ORIGIN],
+		check=True, capture_output=True)
+	ld = ctl("zone-load", zone, table)
+	assert ld["previous_serial"] == ld["serial"] == zs["serial"], ld
+	assert ctl("zone-status", zone)["queries"]["answers"] == q["answers"]
+	assert ctl("zone-status", zone)["source"] == "control"
+	ctl("zone-unload", zone)
+	assert ctl("zone-list")["zones"] == []
+
+
+def run_dpdk(srv, out_pcap, nframes, ctl=None):
+	"""Runs SRV until it has received every frame; its counters and output.
+	CTL(stats) runs the control-socket checks while the server runs."""
 	try:
 		with srv:
 			try:
@@ -1037,6 +1077,8 @@ def run_dpdk(srv, out_pcap, nframes):
 			stats = settle(srv)
 			worker0 = srv.telemetry("/bulwark/worker,0")
 			ports = srv.telemetry("/bulwark/ports")
+			if ctl is not None:
+				ctl(stats)
 		if srv.returncode != 0:
 			raise AssertionError("bulwarkd (io dpdk) exited with %s:\n%s" %
 				(srv.returncode, srv.log))
@@ -1121,7 +1163,8 @@ def main():
 
 		conf, out_pcap = dpdk_conf(tmp, prefix)
 		dsrv = DpdkServer(build, conf, prefix)
-		stats, worker0, ports, out = run_dpdk(dsrv, out_pcap, len(cases))
+		stats, worker0, ports, out = run_dpdk(dsrv, out_pcap, len(cases),
+			lambda st: ctl_checks(build, tmp, st))
 
 		# the engine's answers, from a socket-mode server; kept off CPU 1,
 		# where DPDK workers of other tests may spin

@@ -3,7 +3,8 @@
 # dependencies, builds, compiles the example zone into a table, starts
 # bulwarkd serving that table on 127.0.0.1 port 5353 (the settings of
 # examples/bulwark.conf), asks it for www.example.com with dig, shows the
-# answer and stops bulwarkd again.
+# answer, shows the zone's status through the control socket with
+# bulwarkctl and stops bulwarkd with it.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -26,7 +27,10 @@ ls -l build/example.com.bwz
 # the same server loads the table just compiled.
 conf="build/quickstart.conf"
 cat >"$conf" <<CONF
-options { listen-on port 5353 { 127.0.0.1; ::1; }; };
+options {
+	listen-on port 5353 { 127.0.0.1; ::1; };
+	control-socket "$PWD/build/quickstart-ctl.sock";
+};
 dataplane { io socket; workers 1; };
 zone "example.com" { table "$PWD/build/example.com.bwz"; };
 CONF
@@ -63,7 +67,12 @@ dig @127.0.0.1 -p 5353 www.example.com A
 answer=$(dig @127.0.0.1 -p 5353 www.example.com A +short)
 [ -n "$answer" ] || { echo "no answer from bulwarkd" >&2; cat "$log" >&2; exit 1; }
 
-echo "== stopping bulwarkd (pid $pid)"
+echo "== bulwarkctl zone-status example.com (through the control socket)"
+build/controlplane/bulwarkctl -s build/quickstart-ctl.sock zone-status example.com
+
+echo "== bulwarkctl stop"
+build/controlplane/bulwarkctl -s build/quickstart-ctl.sock stop
+for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 stop
 trap - EXIT
 echo "== done: bulwarkd answered www.example.com A with $answer"

@@ -339,7 +339,8 @@ static void requests(struct bw_ctl *c, unsigned slot)
 	}
 	memmove(cl->in, cl->in + start, cl->in_len - start);
 	cl->in_len -= start;
-	if (cl->in_len == BW_CTL_REQUEST_MAX && !cl->closing) {
+	if (cl->in_len == BW_CTL_REQUEST_MAX && !cl->closing &&
+	    memchr(cl->in, '\n', cl->in_len) == NULL) {
 		reply_error(cl, NULL, BW_CTL_ETOOBIG, "the request is longer than "
 		            "65536 octets");
 		cl->closing = true;
@@ -349,8 +350,11 @@ static void requests(struct bw_ctl *c, unsigned slot)
 static void readable(struct bw_ctl *c, unsigned slot)
 {
 	struct client *cl = &c->cl[slot];
-	ssize_t r = recv(cl->fd, cl->in + cl->in_len,
-	                 BW_CTL_REQUEST_MAX - cl->in_len, 0);
+	ssize_t r;
+
+	if (cl->in_len == BW_CTL_REQUEST_MAX)
+		return;  /* Full of requests that wait for a command to end. */
+	r = recv(cl->fd, cl->in + cl->in_len, BW_CTL_REQUEST_MAX - cl->in_len, 0);
 
 	if (r < 0 && (errno == EAGAIN || errno == EINTR))
 		return;

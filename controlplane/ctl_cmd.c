@@ -15,6 +15,7 @@
 #include "bulwark/err.h"
 #include "ctl_cmd.h"
 #include "ctl_proto.h"
+#include "strbuf.h"
 
 /* Wire limits of names (RFC 1035 §2.3.4). */
 #define NAME_MAXLEN 255
@@ -34,88 +35,15 @@ static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
 	return rc;
 }
 
-/* ---- A growing text buffer; a failed allocation marks it. ---- */
+/* ---- Text. ---- */
 
-struct buf {
-	char *d;
-	size_t n, cap;
-	bool nomem;
-};
-
-static void buf_addn(struct buf *b, const char *s, size_t len)
-{
-	size_t cap = b->cap ? b->cap : 256;
-	char *d;
-
-	if (b->nomem)
-		return;
-	if (b->d == NULL || b->n + len + 1 > b->cap) {
-		while (cap < b->n + len + 1)
-			cap *= 2;
-		d = realloc(b->d, cap);
-		if (d == NULL) {
-			b->nomem = true;
-			return;
-		}
-		b->d = d;
-		b->cap = cap;
-	}
-	memcpy(b->d + b->n, s, len);
-	b->n += len;
-	b->d[b->n] = '\0';
-}
-
-static void buf_add(struct buf *b, const char *s)
-{
-	buf_addn(b, s, strlen(s));
-}
-
-static void buf_printf(struct buf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void buf_printf(struct buf *b, const char *fmt, ...)
-{
-	char tmp[64];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	/* Only short items (escapes, numbers) are printed this way. */
-	if (n >= 0)
-		buf_addn(b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n :
-		         sizeof(tmp) - 1);
-}
-
-static void buf_pad(struct buf *b, size_t n)
+static void put_pad(struct bw_strbuf *b, size_t n)
 {
 	static const char spaces[] = "                                ";
 
 	for (; n > sizeof(spaces) - 1; n -= sizeof(spaces) - 1)
-		buf_addn(b, spaces, sizeof(spaces) - 1);
-	buf_addn(b, spaces, n);
-}
-
-static void buf_trunc(struct buf *b, size_t n)
-{
-	if (b->d != NULL && n <= b->n) {
-		b->n = n;
-		b->d[n] = '\0';
-	}
-}
-
-/* The text (never NULL unless out of memory); the buffer is emptied. */
-static char *buf_take(struct buf *b)
-{
-	char *d;
-
-	buf_addn(b, "", 0);
-	d = b->nomem ? NULL : b->d;
-	if (d == NULL)
-		free(b->d);
-	memset(b, 0, sizeof(*b));
-	return d;
+		bw_strbuf_add(b, spaces, sizeof(spaces) - 1);
+	bw_strbuf_add(b, spaces, n);
 }
 
 /* ---- Zone names. ---- */
@@ -177,7 +105,7 @@ int bw_ctl_cmd_check_zone(const char *name, char *err, size_t errlen)
 /* Appends the components of \a p to \a b ("/a/b").  \a popable counts the
  * components at the end of \a b that ".." may remove: those of a
  * physical directory (\a physical), never those given by the user. */
-static void path_push(struct buf *b, const char *p, bool physical,
+static void path_push(struct bw_strbuf *b, const char *p, bool physical,
                       size_t *popable)
 {
 	while (*p != '\0') {
@@ -186,16 +114,17 @@ static void path_push(struct buf *b, const char *p, bool physical,
 
 		if (n == 0 || (n == 1 && p[0] == '.')) {
 			/* "//" and "/./" are nothing. */
-		} else if (dotdot && (physical || *popable > 0 || b->n == 0)) {
+		} else if (dotdot && (physical || *popable > 0 ||
+		                      b->len == 0)) {
 			/* "/.." is "/". */
-			if (b->n > 0 && !b->nomem) {
-				buf_trunc(b, (size_t)(strrchr(b->d, '/') - b->d));
+			if (b->len > 0 && !b->failed) {
+				bw_strbuf_trunc(b, (size_t)(strrchr(b->d, '/') - b->d));
 				if (*popable > 0)
 					(*popable)--;
 			}
 		} else {
-			buf_add(b, "/");
-			buf_addn(b, p, n);
+			bw_strbuf_adds(b, "/");
+			bw_strbuf_add(b, p, n);
 			*popable = physical ? *popable + 1 : 0;
 		}
 		p += n + (p[n] == '/');
@@ -204,7 +133,7 @@ static void path_push(struct buf *b, const char *p, bool physical,
 
 char *bw_ctl_cmd_abspath(const char *cwd, const char *path)
 {
-	struct buf b = { 0 };
+	struct bw_strbuf b = { 0 };
 	size_t popable = 0;
 
 	if (path[0] == '\0')
@@ -215,9 +144,9 @@ char *bw_ctl_cmd_abspath(const char *cwd, const char *path)
 		path_push(&b, cwd, true, &popable);
 	}
 	path_push(&b, path, false, &popable);
-	if (b.n == 0)
-		buf_add(&b, "/");
-	return buf_take(&b);
+	if (b.len == 0)
+		bw_strbuf_adds(&b, "/");
+	return bw_strbuf_take(&b);
 }
 
 /* ---- The commands. ---- */
@@ -493,66 +422,66 @@ char *bw_ctl_cmd_encode(const struct bw_ctl_cmd_req *req, size_t *len)
 /* ---- Help. ---- */
 
 /* "stats [--reset] [--prometheus]" */
-static void put_synopsis(struct buf *b, const struct cmd *c)
+static void put_synopsis(struct bw_strbuf *b, const struct cmd *c)
 {
-	buf_add(b, c->name);
+	bw_strbuf_adds(b, c->name);
 	if (c->params[0] != '\0') {
-		buf_add(b, " ");
-		buf_add(b, c->params);
+		bw_strbuf_adds(b, " ");
+		bw_strbuf_adds(b, c->params);
 	}
 	for (size_t i = 0; c->flags != NULL && c->flags[i] != NULL; i++) {
-		buf_add(b, " [");
-		buf_add(b, c->flags[i]);
-		buf_add(b, "]");
+		bw_strbuf_adds(b, " [");
+		bw_strbuf_adds(b, c->flags[i]);
+		bw_strbuf_adds(b, "]");
 	}
 }
 
-static void put_command_list(struct buf *b)
+static void put_command_list(struct bw_strbuf *b)
 {
 	size_t width = 0, start;
 
 	for (size_t i = 0; i < NCOMMANDS; i++) {
-		start = b->n;
+		start = b->len;
 		put_synopsis(b, &commands[i]);
-		if (b->n - start > width)
-			width = b->n - start;
-		buf_trunc(b, start);
+		if (b->len - start > width)
+			width = b->len - start;
+		bw_strbuf_trunc(b, start);
 	}
-	buf_add(b, "Commands:\n");
+	bw_strbuf_adds(b, "Commands:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++) {
-		buf_add(b, "  ");
-		start = b->n;
+		bw_strbuf_adds(b, "  ");
+		start = b->len;
 		put_synopsis(b, &commands[i]);
-		buf_pad(b, width + 2 - (b->n - start));
-		buf_add(b, commands[i].help);
-		buf_add(b, "\n");
+		put_pad(b, width + 2 - (b->len - start));
+		bw_strbuf_adds(b, commands[i].help);
+		bw_strbuf_adds(b, "\n");
 	}
 }
 
 char *bw_ctl_cmd_help(const char *topic)
 {
 	const struct cmd *c = topic != NULL ? find_cmd(topic) : NULL;
-	struct buf b = { 0 };
+	struct bw_strbuf b = { 0 };
 
 	if (topic != NULL && c == NULL)
 		return NULL;
 	if (c == NULL) {
 		put_command_list(&b);
-		return buf_take(&b);
+		return bw_strbuf_take(&b);
 	}
-	buf_add(&b, "usage: bulwarkctl [OPTIONS] ");
+	bw_strbuf_adds(&b, "usage: bulwarkctl [OPTIONS] ");
 	put_synopsis(&b, c);
-	buf_add(&b, "\n\n");
+	bw_strbuf_adds(&b, "\n\n");
 	/* The one-line help as a sentence. */
-	buf_printf(&b, "%c", c->help[0] >= 'a' && c->help[0] <= 'z' ?
+	bw_strbuf_printf(&b, "%c", c->help[0] >= 'a' && c->help[0] <= 'z' ?
 	           c->help[0] - 'a' + 'A' : c->help[0]);
-	buf_add(&b, c->help + 1);
-	buf_add(&b, ".\n");
+	bw_strbuf_adds(&b, c->help + 1);
+	bw_strbuf_adds(&b, ".\n");
 	if (c->detail != NULL) {
-		buf_add(&b, "\n");
-		buf_add(&b, c->detail);
+		bw_strbuf_adds(&b, "\n");
+		bw_strbuf_adds(&b, c->detail);
 	}
-	return buf_take(&b);
+	return bw_strbuf_take(&b);
 }
 
 /* ---- Rendering results. ---- */
@@ -569,7 +498,7 @@ static size_t text_width(const char *s, size_t n)
 
 /* Appends text with C0 and C1 control characters escaped, so that
  * nothing from the daemon moves the cursor or breaks a line. */
-static void put_text(struct buf *b, const char *s, size_t n)
+static void put_text(struct bw_strbuf *b, const char *s, size_t n)
 {
 	size_t done = 0;
 
@@ -581,23 +510,23 @@ static void put_text(struct buf *b, const char *s, size_t n)
 
 		if (c >= 0x20 && c != 0x7f && !c1)
 			continue;
-		buf_addn(b, s + done, i - done);
+		bw_strbuf_add(b, s + done, i - done);
 		if (c1)
-			buf_printf(b, "\\u%04x", (unsigned char)s[++i]);
+			bw_strbuf_printf(b, "\\u%04x", (unsigned char)s[++i]);
 		else if (c == '\n' || c == '\t')
-			buf_add(b, c == '\n' ? "\\n" : "\\t");
+			bw_strbuf_adds(b, c == '\n' ? "\\n" : "\\t");
 		else
-			buf_printf(b, "\\x%02x", c);
+			bw_strbuf_printf(b, "\\x%02x", c);
 		done = i + 1;
 	}
-	buf_addn(b, s + done, n - done);
+	bw_strbuf_add(b, s + done, n - done);
 }
 
-static size_t shown_width(struct buf *scratch, const char *s)
+static size_t shown_width(struct bw_strbuf *scratch, const char *s)
 {
-	buf_trunc(scratch, 0);
+	bw_strbuf_trunc(scratch, 0);
 	put_text(scratch, s, strlen(s));
-	return text_width(scratch->d, scratch->n);
+	return text_width(scratch->d, scratch->len);
 }
 
 static bool is_scalar(const struct bw_json *v)
@@ -622,21 +551,21 @@ static bool is_line(const struct bw_json *v)
 	return !is_table(v) && !(v->type == BW_JSON_OBJ && v->n > 0);
 }
 
-static void put_json(struct buf *b, const struct bw_json *v)
+static void put_json(struct bw_strbuf *b, const struct bw_json *v)
 {
 	char *text = bw_json_dump(v, 0, NULL);
 
 	if (text == NULL)
-		b->nomem = true;
+		b->failed = true;
 	else
-		buf_add(b, text);
+		bw_strbuf_adds(b, text);
 	free(text);
 }
 
-static void put_value(struct buf *b, const struct bw_json *v);
+static void put_value(struct bw_strbuf *b, const struct bw_json *v);
 
 /* Scalars comma-joined; anything deeper as compact JSON. */
-static void put_list(struct buf *b, const struct bw_json *v)
+static void put_list(struct bw_strbuf *b, const struct bw_json *v)
 {
 	for (size_t i = 0; i < v->n; i++) {
 		if (!is_scalar(v->items[i])) {
@@ -645,35 +574,35 @@ static void put_list(struct buf *b, const struct bw_json *v)
 		}
 	}
 	for (size_t i = 0; i < v->n; i++) {
-		buf_add(b, i > 0 ? ", " : "");
+		bw_strbuf_adds(b, i > 0 ? ", " : "");
 		put_value(b, v->items[i]);
 	}
 }
 
-static void put_value(struct buf *b, const struct bw_json *v)
+static void put_value(struct bw_strbuf *b, const struct bw_json *v)
 {
 	switch (v->type) {
 	case BW_JSON_NULL:
-		buf_add(b, "-");
+		bw_strbuf_adds(b, "-");
 		break;
 	case BW_JSON_BOOL:
-		buf_add(b, v->b ? "true" : "false");
+		bw_strbuf_adds(b, v->b ? "true" : "false");
 		break;
 	case BW_JSON_NUM:
-		buf_addn(b, v->str, v->len);
+		bw_strbuf_add(b, v->str, v->len);
 		break;
 	case BW_JSON_STR:
 		put_text(b, v->str, v->len);
 		break;
 	case BW_JSON_ARR:
 		if (v->n == 0)
-			buf_add(b, "-");
+			bw_strbuf_adds(b, "-");
 		else
 			put_list(b, v);
 		break;
 	case BW_JSON_OBJ:
 		if (v->n == 0)
-			buf_add(b, "-");
+			bw_strbuf_adds(b, "-");
 		else
 			put_json(b, v);
 		break;
@@ -726,7 +655,7 @@ static void table_set(struct table *t, size_t row, const char *name,
                       const struct bw_json *v)
 {
 	size_t c = table_find(t, name);
-	struct buf cell = { 0 };
+	struct bw_strbuf cell = { 0 };
 	char **slot;
 
 	if (c == t->ncols)
@@ -734,7 +663,7 @@ static void table_set(struct table *t, size_t row, const char *name,
 	slot = &t->cells[row * t->ncols + c];
 	put_value(&cell, v);
 	free(*slot);
-	*slot = buf_take(&cell);
+	*slot = bw_strbuf_take(&cell);
 	t->nomem |= *slot == NULL;
 	t->kind[c] |= v->type == BW_JSON_NUM ? KIND_NUM :
 	              v->type == BW_JSON_NULL ? 0 : KIND_OTHER;
@@ -743,16 +672,16 @@ static void table_set(struct table *t, size_t row, const char *name,
 /* Walks one row: adds its columns (\a row SIZE_MAX) or fills its cells.
  * \a name holds the prefix of nested members. */
 static void table_walk(struct table *t, const struct bw_json *o,
-                       struct buf *name, size_t row)
+                       struct bw_strbuf *name, size_t row)
 {
-	size_t base = name->n;
+	size_t base = name->len;
 
 	for (size_t i = 0; i < o->n && !t->nomem; i++) {
 		const struct bw_json *v = o->items[i];
 
-		buf_add(name, base > 0 ? "." : "");
-		buf_add(name, o->keys[i]);
-		t->nomem |= name->nomem;
+		bw_strbuf_adds(name, base > 0 ? "." : "");
+		bw_strbuf_adds(name, o->keys[i]);
+		t->nomem |= name->failed;
 		if (t->nomem)
 			break;
 		if (v->type == BW_JSON_OBJ && v->n > 0)
@@ -761,7 +690,7 @@ static void table_walk(struct table *t, const struct bw_json *o,
 			table_add_col(t, name->d);
 		else
 			table_set(t, row, name->d, v);
-		buf_trunc(name, base);
+		bw_strbuf_trunc(name, base);
 	}
 }
 
@@ -780,7 +709,7 @@ static void table_free(struct table *t)
 /* Collects the columns, then the cells, of the array \a v. */
 static void table_fill(struct table *t, const struct bw_json *v)
 {
-	struct buf name = { 0 };
+	struct bw_strbuf name = { 0 };
 
 	for (size_t r = 0; r < v->n; r++)
 		table_walk(t, v->items[r], &name, SIZE_MAX);
@@ -800,15 +729,15 @@ static void table_fill(struct table *t, const struct bw_json *v)
 static char **table_header(struct table *t)
 {
 	char **hdr = calloc(t->ncols + 1, sizeof(*hdr));
-	struct buf h = { 0 };
+	struct bw_strbuf h = { 0 };
 
 	t->nomem |= hdr == NULL;
 	for (size_t c = 0; hdr != NULL && c < t->ncols; c++) {
 		put_text(&h, t->cols[c], strlen(t->cols[c]));
-		for (size_t i = 0; h.d != NULL && i < h.n; i++)
+		for (size_t i = 0; h.d != NULL && i < h.len; i++)
 			if (h.d[i] >= 'a' && h.d[i] <= 'z')
 				h.d[i] = (char)(h.d[i] - 'a' + 'A');
-		hdr[c] = buf_take(&h);
+		hdr[c] = bw_strbuf_take(&h);
 		t->nomem |= hdr[c] == NULL;
 	}
 	return hdr;
@@ -837,24 +766,24 @@ static void table_widths(struct table *t, char *const *hdr)
 }
 
 /* One line: numeric columns right-aligned, the others left-aligned. */
-static void table_line(struct buf *b, const struct table *t,
+static void table_line(struct bw_strbuf *b, const struct table *t,
                        char *const *texts, size_t indent)
 {
-	buf_pad(b, indent);
+	put_pad(b, indent);
 	for (size_t c = 0; c < t->ncols; c++) {
 		const char *s = cell_text(texts[c]);
 		size_t pad = t->width[c] - text_width(s, strlen(s));
 		bool right = t->kind[c] == KIND_NUM;
 
-		buf_add(b, c > 0 ? "  " : "");
-		buf_pad(b, right ? pad : 0);
-		buf_add(b, s);
-		buf_pad(b, !right && c + 1 < t->ncols ? pad : 0);
+		bw_strbuf_adds(b, c > 0 ? "  " : "");
+		put_pad(b, right ? pad : 0);
+		bw_strbuf_adds(b, s);
+		put_pad(b, !right && c + 1 < t->ncols ? pad : 0);
 	}
-	buf_add(b, "\n");
+	bw_strbuf_adds(b, "\n");
 }
 
-static void render_table(struct buf *b, const struct bw_json *v,
+static void render_table(struct bw_strbuf *b, const struct bw_json *v,
                          size_t indent)
 {
 	struct table t = { 0 };
@@ -869,16 +798,17 @@ static void render_table(struct buf *b, const struct bw_json *v,
 		for (size_t r = 0; r < t.nrows; r++)
 			table_line(b, &t, t.cells + r * t.ncols, indent);
 	}
-	b->nomem |= t.nomem;
+	b->failed |= t.nomem;
 	for (size_t c = 0; hdr != NULL && c < t.ncols; c++)
 		free(hdr[c]);
 	free(hdr);
 	table_free(&t);
 }
 
-static void render_obj(struct buf *b, const struct bw_json *o, size_t indent);
+static void render_obj(struct bw_strbuf *b, const struct bw_json *o,
+                       size_t indent);
 
-static void render_block(struct buf *b, const struct bw_json *v,
+static void render_block(struct bw_strbuf *b, const struct bw_json *v,
                          size_t indent)
 {
 	if (is_table(v))
@@ -889,9 +819,10 @@ static void render_block(struct buf *b, const struct bw_json *v,
 
 /* "key:  value" lines, keys padded to the longest; blocks indented under
  * their key. */
-static void render_obj(struct buf *b, const struct bw_json *o, size_t indent)
+static void render_obj(struct bw_strbuf *b, const struct bw_json *o,
+                       size_t indent)
 {
-	struct buf scratch = { 0 };
+	struct bw_strbuf scratch = { 0 };
 	size_t width = 0;
 
 	for (size_t i = 0; i < o->n; i++) {
@@ -903,35 +834,35 @@ static void render_obj(struct buf *b, const struct bw_json *o, size_t indent)
 	for (size_t i = 0; i < o->n; i++) {
 		const struct bw_json *v = o->items[i];
 
-		buf_pad(b, indent);
+		put_pad(b, indent);
 		put_text(b, o->keys[i], strlen(o->keys[i]));
-		buf_add(b, ":");
+		bw_strbuf_adds(b, ":");
 		if (is_line(v)) {
-			buf_pad(b, width + 2 - shown_width(&scratch, o->keys[i]));
+			put_pad(b, width + 2 - shown_width(&scratch, o->keys[i]));
 			put_value(b, v);
-			buf_add(b, "\n");
+			bw_strbuf_adds(b, "\n");
 		} else {
-			buf_add(b, "\n");
+			bw_strbuf_adds(b, "\n");
 			render_block(b, v, indent + 2);
 		}
 	}
-	b->nomem |= scratch.nomem;
+	b->failed |= scratch.failed;
 	free(scratch.d);
 }
 
 char *bw_ctl_cmd_render(const struct bw_json *result)
 {
-	struct buf b = { 0 };
+	struct bw_strbuf b = { 0 };
 
 	if (result->type != BW_JSON_OBJ) {
 		put_value(&b, result);
-		buf_add(&b, "\n");
+		bw_strbuf_adds(&b, "\n");
 	} else if (result->n == 1 && !is_line(result->items[0])) {
 		render_block(&b, result->items[0], 0);
 	} else {
 		render_obj(&b, result, 0);
 	}
-	return buf_take(&b);
+	return bw_strbuf_take(&b);
 }
 
 /* ---- The control socket of a configuration file. ---- */
@@ -992,14 +923,14 @@ static int conf_skip(struct conf_lex *l)
 }
 
 /* A quoted string; a backslash takes the next character literally. */
-static enum conf_tok conf_string(struct conf_lex *l, struct buf *w)
+static enum conf_tok conf_string(struct conf_lex *l, struct bw_strbuf *w)
 {
 	for (l->pos++; l->pos < l->len && l->s[l->pos] != '"'; l->pos++) {
 		if (l->s[l->pos] == '\\' && l->pos + 1 < l->len)
 			l->pos++;
 		if (l->s[l->pos] == '\n')
 			break;
-		buf_addn(w, l->s + l->pos, 1);
+		bw_strbuf_add(w, l->s + l->pos, 1);
 	}
 	if (l->pos >= l->len || l->s[l->pos] != '"') {
 		conf_error(l, "unterminated quoted string");
@@ -1009,12 +940,12 @@ static enum conf_tok conf_string(struct conf_lex *l, struct buf *w)
 	return CT_WORD;
 }
 
-static enum conf_tok conf_next(struct conf_lex *l, struct buf *w)
+static enum conf_tok conf_next(struct conf_lex *l, struct bw_strbuf *w)
 {
 	char c;
 
-	buf_trunc(w, 0);
-	buf_addn(w, "", 0);
+	bw_strbuf_trunc(w, 0);
+	bw_strbuf_add(w, "", 0);
 	if (conf_skip(l) != 0)
 		return CT_ERROR;
 	if (l->pos >= l->len)
@@ -1032,7 +963,7 @@ static enum conf_tok conf_next(struct conf_lex *l, struct buf *w)
 		return conf_string(l, w);
 	while (l->pos < l->len && strchr(" \t\r\n{};\"", l->s[l->pos]) == NULL &&
 	       !conf_comment_start(l))
-		buf_addn(w, l->s + l->pos++, 1);
+		bw_strbuf_add(w, l->s + l->pos++, 1);
 	return CT_WORD;
 }
 
@@ -1084,13 +1015,13 @@ static void conf_punct(struct conf_scan *st, enum conf_tok t)
 }
 
 /* "/a/b" joined to \a name, unless \a name is absolute. */
-static void path_join(struct buf *b, const char *name)
+static void path_join(struct bw_strbuf *b, const char *name)
 {
 	if (name[0] == '/')
-		buf_trunc(b, 0);
-	else if (b->n > 0 && b->d[b->n - 1] != '/')
-		buf_add(b, "/");
-	buf_add(b, name);
+		bw_strbuf_trunc(b, 0);
+	else if (b->len > 0 && b->d[b->len - 1] != '/')
+		bw_strbuf_adds(b, "/");
+	bw_strbuf_adds(b, name);
 }
 
 /* As bulwarkd resolves it: directory against the file's directory, the
@@ -1099,16 +1030,16 @@ static char *conf_resolve(const char *conf, const char *directory,
                           const char *socket)
 {
 	const char *slash = strrchr(conf, '/');
-	struct buf b = { 0 };
+	struct bw_strbuf b = { 0 };
 
 	if (slash == NULL)
-		buf_add(&b, ".");
+		bw_strbuf_adds(&b, ".");
 	else
-		buf_addn(&b, conf, slash == conf ? 1 : (size_t)(slash - conf));
+		bw_strbuf_add(&b, conf, slash == conf ? 1 : (size_t)(slash - conf));
 	if (directory != NULL)
 		path_join(&b, directory);
 	path_join(&b, socket);
-	return buf_take(&b);
+	return bw_strbuf_take(&b);
 }
 
 int bw_ctl_cmd_conf_socket(const char *text, size_t len, const char *conf,
@@ -1117,12 +1048,13 @@ int bw_ctl_cmd_conf_socket(const char *text, size_t len, const char *conf,
 	struct conf_lex l = { .s = text, .len = len, .line = 1, .conf = conf,
 	                      .err = err, .errlen = errlen };
 	struct conf_scan st = { .start = true };
-	struct buf w = { 0 };
+	struct bw_strbuf w = { 0 };
 	enum conf_tok t;
 	int rc = 0;
 
 	*path = NULL;
-	while ((t = conf_next(&l, &w)) != CT_EOF && t != CT_ERROR && !w.nomem) {
+	while ((t = conf_next(&l, &w)) != CT_EOF && t != CT_ERROR &&
+	       !w.failed) {
 		if (t == CT_WORD)
 			conf_word(&st, w.d);
 		else
@@ -1130,7 +1062,7 @@ int bw_ctl_cmd_conf_socket(const char *text, size_t len, const char *conf,
 	}
 	if (t == CT_ERROR)
 		rc = BW_ESYNTAX;
-	else if (w.nomem || st.nomem)
+	else if (w.failed || st.nomem)
 		rc = BW_ENOMEM;
 	else if (st.socket == NULL)
 		rc = BW_ENOENT;

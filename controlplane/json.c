@@ -14,57 +14,12 @@
 
 #include "bulwark/err.h"
 #include "json.h"
+#include "strbuf.h"
 
 /* Short escapes: the letter after '\\' and the character it stands for. */
 static const char esc_name[] = "\"\\/bfnrt";
 static const char esc_char[] = "\"\\/\b\f\n\r\t";
 static const char hex_digits[] = "0123456789abcdef";
-
-/* ---- A growing text buffer (writer and parsed strings). ---- */
-
-struct buf {
-	char *d;
-	size_t n, cap;
-	bool nomem;
-};
-
-/* Appends \a n octets and keeps the text NUL-terminated. */
-static void buf_put(struct buf *b, const void *s, size_t n)
-{
-	size_t cap = b->cap == 0 ? 16 : b->cap;
-	char *d;
-
-	if (b->nomem)
-		return;
-	if (n > SIZE_MAX / 4 - b->n) {
-		b->nomem = true;
-		return;
-	}
-	while (cap - b->n < n + 1)
-		cap *= 2;
-	if (cap != b->cap) {
-		d = realloc(b->d, cap);
-		if (d == NULL) {
-			b->nomem = true;
-			return;
-		}
-		b->d = d;
-		b->cap = cap;
-	}
-	memcpy(b->d + b->n, s, n);
-	b->n += n;
-	b->d[b->n] = '\0';
-}
-
-static void buf_putc(struct buf *b, char c)
-{
-	buf_put(b, &c, 1);
-}
-
-static void buf_puts(struct buf *b, const char *s)
-{
-	buf_put(b, s, strlen(s));
-}
 
 /* ---- UTF-8. ---- */
 
@@ -91,7 +46,7 @@ static size_t utf8_seq(const unsigned char *s, size_t avail)
 	return n;
 }
 
-static void utf8_put(struct buf *b, uint32_t cp)
+static void utf8_put(struct bw_strbuf *b, uint32_t cp)
 {
 	unsigned char u[4];
 	size_t n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
@@ -100,7 +55,7 @@ static void utf8_put(struct buf *b, uint32_t cp)
 	u[0] = (unsigned char)(n == 1 ? cp : lead[n] | cp >> (6 * (n - 1)));
 	for (size_t i = 1; i < n; i++)
 		u[i] = (unsigned char)(0x80 | ((cp >> (6 * (n - 1 - i))) & 0x3f));
-	buf_put(b, u, n);
+	bw_strbuf_add(b, u, n);
 }
 
 /* ---- Nodes. ---- */
@@ -489,7 +444,7 @@ static bool hex4(struct parser *p, uint32_t *cp)
 }
 
 /* \uXXXX, or a surrogate pair of two; \a at is the backslash. */
-static int parse_uescape(struct parser *p, struct buf *b, size_t at)
+static int parse_uescape(struct parser *p, struct bw_strbuf *b, size_t at)
 {
 	uint32_t cp, lo;
 
@@ -509,7 +464,7 @@ static int parse_uescape(struct parser *p, struct buf *b, size_t at)
 	return 0;
 }
 
-static int parse_escape(struct parser *p, struct buf *b)
+static int parse_escape(struct parser *p, struct bw_strbuf *b)
 {
 	size_t at = p->pos++;
 	int c = peek(p);
@@ -522,12 +477,12 @@ static int parse_escape(struct parser *p, struct buf *b)
 	if (hit == NULL)
 		return fail(p, BW_ESYNTAX, at, "invalid escape");
 	p->pos++;
-	buf_putc(b, esc_char[hit - esc_name]);
+	bw_strbuf_addc(b, esc_char[hit - esc_name]);
 	return 0;
 }
 
 /* One character of a string: an escape or a UTF-8 sequence. */
-static int parse_char(struct parser *p, struct buf *b, size_t start)
+static int parse_char(struct parser *p, struct bw_strbuf *b, size_t start)
 {
 	int c = peek(p);
 	size_t n;
@@ -541,7 +496,7 @@ static int parse_char(struct parser *p, struct buf *b, size_t start)
 	n = utf8_seq((const unsigned char *)p->s + p->pos, p->len - p->pos);
 	if (n == 0)
 		return fail(p, BW_ESYNTAX, p->pos, "invalid UTF-8");
-	buf_put(b, p->s + p->pos, n);
+	bw_strbuf_add(b, p->s + p->pos, n);
 	p->pos += n;
 	return 0;
 }
@@ -549,21 +504,23 @@ static int parse_char(struct parser *p, struct buf *b, size_t start)
 /* A string at the opening quote; \a s is malloc'ed. */
 static int parse_str(struct parser *p, char **s, size_t *len)
 {
-	struct buf b = { 0 };
-	size_t start = p->pos++;
+	struct bw_strbuf b = { 0 };
+	size_t start = p->pos++, n;
+	char *text;
 	int rc = 0;
 
 	while (rc == 0 && !accept(p, '"'))
 		rc = parse_char(p, &b, start);
-	buf_put(&b, "", 0);
-	if (rc == 0 && b.nomem)
+	n = b.len;
+	text = bw_strbuf_take(&b);
+	if (rc == 0 && text == NULL)
 		rc = nomem(p);
 	if (rc != 0) {
-		free(b.d);
+		free(text);
 		return rc;
 	}
-	*s = b.d;
-	*len = b.n;
+	*s = text;
+	*len = n;
 	return 0;
 }
 
@@ -750,37 +707,37 @@ int bw_json_parse(const char *text, size_t len, struct bw_json **out,
 /* ---- Writer. ---- */
 
 struct writer {
-	struct buf b;
+	struct bw_strbuf b;
 	bool pretty;
 };
 
-static void write_u00(struct buf *b, unsigned char c)
+static void write_u00(struct bw_strbuf *b, unsigned char c)
 {
 	char e[6] = { '\\', 'u', '0', '0', hex_digits[c >> 4], hex_digits[c & 15] };
 
-	buf_put(b, e, sizeof(e));
+	bw_strbuf_add(b, e, sizeof(e));
 }
 
-static void write_ascii(struct buf *b, unsigned char c)
+static void write_ascii(struct bw_strbuf *b, unsigned char c)
 {
 	const char *hit = c != '/' && c != 0 ? strchr(esc_char, c) : NULL;
 
 	if (hit != NULL) {
-		buf_putc(b, '\\');
-		buf_putc(b, esc_name[hit - esc_char]);
+		bw_strbuf_addc(b, '\\');
+		bw_strbuf_addc(b, esc_name[hit - esc_char]);
 	} else if (c < 0x20 || c == 0x7f) {
 		write_u00(b, c);
 	} else {
-		buf_putc(b, (char)c);
+		bw_strbuf_addc(b, (char)c);
 	}
 }
 
-static void write_str(struct buf *b, const char *s, size_t len)
+static void write_str(struct bw_strbuf *b, const char *s, size_t len)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	size_t n;
 
-	buf_putc(b, '"');
+	bw_strbuf_addc(b, '"');
 	for (size_t i = 0; i < len; i += n) {
 		n = utf8_seq(u + i, len - i);
 		if (n == 0) {
@@ -789,10 +746,10 @@ static void write_str(struct buf *b, const char *s, size_t len)
 		} else if (n == 1) {
 			write_ascii(b, u[i]);
 		} else {
-			buf_put(b, s + i, n);
+			bw_strbuf_add(b, s + i, n);
 		}
 	}
-	buf_putc(b, '"');
+	bw_strbuf_addc(b, '"');
 }
 
 /* In pretty output: a new line indented to \a level. */
@@ -800,9 +757,9 @@ static void write_indent(struct writer *w, unsigned level)
 {
 	if (!w->pretty)
 		return;
-	buf_putc(&w->b, '\n');
+	bw_strbuf_addc(&w->b, '\n');
 	for (unsigned i = 0; i < level; i++)
-		buf_put(&w->b, "  ", 2);
+		bw_strbuf_add(&w->b, "  ", 2);
 }
 
 static bool write_value(struct writer *w, const struct bw_json *v,
@@ -813,21 +770,21 @@ static bool write_items(struct writer *w, const struct bw_json *v,
 {
 	bool obj = v->type == BW_JSON_OBJ;
 
-	buf_putc(&w->b, obj ? '{' : '[');
+	bw_strbuf_addc(&w->b, obj ? '{' : '[');
 	for (size_t i = 0; i < v->n; i++) {
 		if (i > 0)
-			buf_putc(&w->b, ',');
+			bw_strbuf_addc(&w->b, ',');
 		write_indent(w, level + 1);
 		if (obj) {
 			write_str(&w->b, v->keys[i], strlen(v->keys[i]));
-			buf_puts(&w->b, w->pretty ? ": " : ":");
+			bw_strbuf_adds(&w->b, w->pretty ? ": " : ":");
 		}
 		if (!write_value(w, v->items[i], level + 1))
 			return false;
 	}
 	if (v->n > 0)
 		write_indent(w, level);
-	buf_putc(&w->b, obj ? '}' : ']');
+	bw_strbuf_addc(&w->b, obj ? '}' : ']');
 	return true;
 }
 
@@ -839,13 +796,13 @@ static bool write_value(struct writer *w, const struct bw_json *v,
 		return false;
 	switch (v->type) {
 	case BW_JSON_NULL:
-		buf_puts(&w->b, "null");
+		bw_strbuf_adds(&w->b, "null");
 		return true;
 	case BW_JSON_BOOL:
-		buf_puts(&w->b, v->b ? "true" : "false");
+		bw_strbuf_adds(&w->b, v->b ? "true" : "false");
 		return true;
 	case BW_JSON_NUM:
-		buf_put(&w->b, v->str, v->len);
+		bw_strbuf_add(&w->b, v->str, v->len);
 		return true;
 	case BW_JSON_STR:
 		write_str(&w->b, v->str, v->len);
@@ -860,12 +817,16 @@ static bool write_value(struct writer *w, const struct bw_json *v,
 char *bw_json_dump(const struct bw_json *v, unsigned flags, size_t *len)
 {
 	struct writer w = { .pretty = (flags & BW_JSON_PRETTY) != 0 };
+	size_t n;
+	char *s;
 
-	if (v == NULL || !write_value(&w, v, 0) || w.b.nomem) {
+	if (v == NULL || !write_value(&w, v, 0)) {
 		free(w.b.d);
 		return NULL;
 	}
-	if (len != NULL)
-		*len = w.b.n;
-	return w.b.d;
+	n = w.b.len;
+	s = bw_strbuf_take(&w.b);
+	if (s != NULL && len != NULL)
+		*len = n;
+	return s;
 }

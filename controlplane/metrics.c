@@ -12,6 +12,7 @@
 
 #include "bulwark/dataplane.h"
 #include "daemon.h"
+#include "strbuf.h"
 #include "tcp.h"
 #include "udp.h"
 
@@ -231,68 +232,33 @@ void bw_metrics_reset(struct bw_daemon *dm)
 
 /* ---- Prometheus text format. ---- */
 
-struct text {
-	char *p;
-	size_t len, cap;
-	bool failed;
-};
-
-static void put(struct text *t, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void put(struct text *t, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	for (int round = 0; round < 2 && !t->failed; round++) {
-		va_start(ap, fmt);
-		n = vsnprintf(t->p + t->len, t->cap - t->len, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			t->failed = true;
-		} else if ((size_t)n < t->cap - t->len) {
-			t->len += (size_t)n;
-			return;
-		} else {
-			size_t cap = (t->cap + (size_t)n + 1) * 2;
-			char *np = realloc(t->p, cap);
-
-			if (np == NULL)
-				t->failed = true;
-			t->p = np != NULL ? np : t->p;
-			t->cap = np != NULL ? cap : t->cap;
-		}
-	}
-}
-
 /* A label value: backslash, quote and newline escaped. */
-static void put_label(struct text *t, const char *v)
+static void put_label(struct bw_strbuf *t, const char *v)
 {
 	for (; *v != '\0'; v++) {
 		if (*v == '\\' || *v == '"')
-			put(t, "\\%c", *v);
+			bw_strbuf_printf(t, "\\%c", *v);
 		else if (*v == '\n')
-			put(t, "\\n");
+			bw_strbuf_adds(t, "\\n");
 		else
-			put(t, "%c", *v);
+			bw_strbuf_addc(t, *v);
 	}
 }
 
 /* The label that names an item of a per-worker or per-zone list. */
-static void put_item_label(struct text *t, const char *lname,
+static void put_item_label(struct bw_strbuf *t, const char *lname,
                            const struct bw_json *item)
 {
 	const struct bw_json *v = bw_json_get(item, lname);
 
-	put(t, "%s=\"", lname);
+	bw_strbuf_printf(t, "%s=\"", lname);
 	if (v != NULL && (v->type == BW_JSON_STR || v->type == BW_JSON_NUM))
 		put_label(t, v->str);
-	put(t, "\"");
+	bw_strbuf_adds(t, "\"");
 }
 
 /* One metric of a section over its items (one item for udp and tcp). */
-static void metric(struct text *t, const char *section, const char *key,
+static void metric(struct bw_strbuf *t, const char *section, const char *key,
                    const struct bw_json *const *items, size_t n,
                    const char *lname)
 {
@@ -300,35 +266,37 @@ static void metric(struct text *t, const char *section, const char *key,
 	bool gauge = is_gauge(key);
 	const char *sub = strcmp(key, "rcode") == 0 ? "rcode" : "reason";
 
-	put(t, "# TYPE bulwark_%s_%s%s %s\n", section, key, gauge ? "" : "_total",
-	    gauge ? "gauge" : "counter");
+	bw_strbuf_printf(t, "# TYPE bulwark_%s_%s%s %s\n", section, key,
+	                 gauge ? "" : "_total", gauge ? "gauge" : "counter");
 	for (size_t i = 0; i < n; i++) {
 		const struct bw_json *v = bw_json_get(items[i], key);
 
 		for (size_t k = 0; v != NULL && first->type == BW_JSON_OBJ && k < v->n; k++) {
-			put(t, "bulwark_%s_%s_total{", section, key);
+			bw_strbuf_printf(t, "bulwark_%s_%s_total{", section,
+			                 key);
 			if (lname != NULL) {
 				put_item_label(t, lname, items[i]);
-				put(t, ",");
+				bw_strbuf_adds(t, ",");
 			}
-			put(t, "%s=\"", sub);
+			bw_strbuf_printf(t, "%s=\"", sub);
 			put_label(t, v->keys[k]);
-			put(t, "\"} %s\n", v->items[k]->str);
+			bw_strbuf_printf(t, "\"} %s\n", v->items[k]->str);
 		}
 		if (v == NULL || v->type != BW_JSON_NUM)
 			continue;
-		put(t, "bulwark_%s_%s%s", section, key, gauge ? "" : "_total");
+		bw_strbuf_printf(t, "bulwark_%s_%s%s", section, key,
+		                 gauge ? "" : "_total");
 		if (lname != NULL) {
-			put(t, "{");
+			bw_strbuf_adds(t, "{");
 			put_item_label(t, lname, items[i]);
-			put(t, "}");
+			bw_strbuf_adds(t, "}");
 		}
-		put(t, " %s\n", v->str);
+		bw_strbuf_printf(t, " %s\n", v->str);
 	}
 }
 
-static void section(struct text *t, const char *name, const struct bw_json *v,
-                    const char *lname)
+static void section(struct bw_strbuf *t, const char *name,
+                    const struct bw_json *v, const char *lname)
 {
 	const struct bw_json *const *items = v->type == BW_JSON_ARR ?
 		(const struct bw_json *const *)v->items : &v;
@@ -345,11 +313,13 @@ static void section(struct text *t, const char *name, const struct bw_json *v,
 
 char *bw_metrics_prometheus(const struct bw_json *stats)
 {
-	struct text t = { 0 };
+	struct bw_strbuf t = { 0 };
 	const struct bw_json *v;
 
-	put(&t, "# TYPE bulwark_uptime_seconds gauge\nbulwark_uptime_seconds %s\n",
-	    (v = bw_json_get(stats, "uptime")) != NULL ? v->str : "0");
+	v = bw_json_get(stats, "uptime");
+	bw_strbuf_printf(&t, "# TYPE bulwark_uptime_seconds gauge\n"
+	                 "bulwark_uptime_seconds %s\n",
+	                 v != NULL ? v->str : "0");
 	if ((v = bw_json_get(stats, "udp")) != NULL)
 		section(&t, "udp", v, NULL);
 	if ((v = bw_json_get(stats, "workers")) != NULL)
@@ -358,9 +328,5 @@ char *bw_metrics_prometheus(const struct bw_json *stats)
 		section(&t, "tcp", v, NULL);
 	if ((v = bw_json_get(stats, "zones")) != NULL)
 		section(&t, "zone", v, "zone");
-	if (t.failed) {
-		free(t.p);
-		return NULL;
-	}
-	return t.p;
+	return bw_strbuf_take(&t);
 }

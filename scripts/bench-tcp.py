@@ -3,27 +3,39 @@
 the same zone, the same machine, one run.
 
     scripts/bench-tcp.py --build build [--names 100000 | --zone Z --origin O
-        --queries Q] [--conns 16] [--window 64] [--seconds 5] [--warmup 1]
-        [--rounds 3] [--server-cpu 1] [--client-cpu 0]
-        [--generator python|dnsperf]
+        --queries Q] [--shapes 16x64,256x4] [--batch 1] [--seconds 5]
+        [--warmup 1] [--rounds 3] [--server-cpu 1] [--client-cpu 0]
+        [--generator c|python|dnsperf] [--tcp-load PATH]
 
 Each server listens on 127.0.0.1 only, on a free port, with one thread
 that serves TCP: bulwarkd (io socket, 1 worker; TCP has its own loop
 thread), knotd (tcp-workers 1) and nsd (server-count 1).  Every thread of
 a server is pinned to --server-cpu once it answers (knotd pins its
-workers itself); the generator runs under `taskset -c CLIENT_CPU`.
+workers itself); the generator runs under `taskset -c CLIENT_CPU`.  nsd
+gets `tcp-count: 1024` (its default, 100, is below the connections of
+the second shape); the others keep their defaults, bulwarkd with its
+`tcp-clients-per-address` raised above the connection count.
 
-The generator opens --conns TCP connections and keeps --window queries
-outstanding on each: whenever responses arrive on a connection, as many
-new queries go out in one write (pipelining, RFC 7766 §6.2.1.1).  Queries
+For each shape CONNSxWINDOW the generator opens CONNS TCP connections and
+keeps WINDOW queries outstanding on each: whenever --batch responses have
+arrived on a connection, as many new queries go out in one write
+(pipelining, RFC 7766 §6.2.1.1).  The default shapes are a few deep
+pipelines (16x64) and many shallow clients (256x4); knotd and nsd read
+one message per connection and event, so their numbers depend on the
+shape more than bulwarkd's.  Queries
 are the names and types of the query file in order, with EDNS (1232,
 DO=0), as a resolver sends them.  It counts the responses (and their
 rcodes) that arrive within --seconds after a --warmup that is not counted.
-`--generator python` (the default) is this program itself in a second
-process; `--generator dnsperf` runs `dnsperf -m tcp -c CONNS -q
-CONNS*WINDOW -T 1` instead, as a cross-check that the Python generator is
-not the limit.  The server's CPU use during the measurement is reported:
-near 100% means the server was the limit.
+`--generator c` (the default) is bench/tcp_load.c: BUILD/bench/tcp_load
+when the build has it (-Dbench=enabled), else compiled with `cc -O2` into
+the temporary directory.  `--generator python` is this program itself in
+a second process (it does the same, but on one CPU it cannot keep
+bulwarkd busy); `--generator dnsperf` runs `dnsperf -m tcp -c CONNS -q
+CONNS*WINDOW -T 1`.  The CPU use of the server and of the generator
+during the measurement is reported: a server near 100% was the limit; a
+generator near 100% with the server below means the number is a lower
+bound for that server (on loopback each side's CPU also carries the
+kernel's receive work for the other side's segments).
 
 Servers run in interleaved rounds (bulwarkd, knotd, nsd, bulwarkd, ...) so
 that the machine's noise hits them alike; the table gives the median qps
@@ -104,7 +116,7 @@ class Conn:
 		self.sock.setblocking(False)
 		self.inbuf = bytearray()
 		self.out = b""
-		self.outstanding = 0
+		self.owed = 0
 
 	def frames_done(self, rcodes):
 		"""Drops the complete responses from the input; returns their count."""
@@ -124,10 +136,10 @@ class Conn:
 class Load:
 	"""N connections with a window of K queries each."""
 
-	def __init__(self, port, frames, conns, window):
+	def __init__(self, port, frames, conns, window, batch):
 		self.frames = frames
 		self.pos = 0
-		self.window = window
+		self.batch = batch
 		self.sel = selectors.DefaultSelector()
 		self.conns = [Conn(port) for _ in range(conns)]
 		self.received = 0
@@ -148,7 +160,6 @@ class Load:
 
 	def queue(self, c, n):
 		c.out += self.next_batch(n)
-		c.outstanding += n
 		self.flush(c)
 
 	def flush(self, c):
@@ -169,10 +180,11 @@ class Load:
 			raise SystemExit("the server closed a connection")
 		c.inbuf += data
 		done = c.frames_done(self.rcodes)
-		if done:
-			self.received += done
-			c.outstanding -= done
-			self.queue(c, done)
+		self.received += done
+		c.owed += done
+		if c.owed >= self.batch:
+			self.queue(c, c.owed)
+			c.owed = 0
 
 	def run_until(self, deadline):
 		while True:
@@ -189,7 +201,7 @@ class Load:
 def load_main(args):
 	"""--load: run the generator, print one JSON line."""
 	frames = read_queries(args.queries, args.max_queries)
-	load = Load(args.port, frames, args.conns, args.window)
+	load = Load(args.port, frames, args.conns, args.window, args.batch)
 	load.run_until(time.monotonic() + args.warmup)
 	start_n, start_rc = load.received, list(load.rcodes)
 	print("measuring", flush=True)  # the parent samples the server's CPU
@@ -219,9 +231,20 @@ def cpu_seconds(pids):
 
 
 def server_classes(cpu):
-	"""(label, factory) of the three servers, every thread on CPU."""
+	"""The classes of the three servers, every thread on CPU."""
 	from refserver import Knot, Nsd
 	from tcp_test import TcpBulwark
+
+	class NsdTcp(Nsd):
+		def prepare(self):
+			argv = super().prepare()
+			with open(self.path("nsd.conf")) as f:
+				conf = f.read()
+			self.write("nsd.conf", conf.replace("server:\n",
+				"server:\n\ttcp-count: 1024\n", 1))
+			return argv
+	NsdTcp.name = Nsd.name
+
 	servers = load_script("bench-servers")
 	veth = load_script("bench-veth")
 
@@ -238,7 +261,7 @@ def server_classes(cpu):
 		Pinned.name = cls.name
 		return Pinned
 
-	return pinned(TcpBulwark), pinned(Knot), pinned(Nsd)
+	return pinned(TcpBulwark), pinned(Knot), pinned(NsdTcp)
 
 
 class Generator:
@@ -280,18 +303,29 @@ class Generator:
 		return out
 
 
-def measure_python(args, server, queries):
-	argv = ["taskset", "-c", str(args.client_cpu), PYTHON,
-		os.path.abspath(__file__), "--load", "--port", str(server.port),
-		"--queries", queries, "--conns", str(args.conns),
-		"--window", str(args.window), "--seconds", str(args.seconds),
-		"--warmup", str(args.warmup), "--max-queries", str(args.max_queries)]
+def measure_load(args, server, queries):
+	"""The C or the Python generator: both print "measuring", then JSON."""
+	if args.generator == "c":
+		argv = [args.tcp_load, "-p", str(server.port), "-f", queries,
+			"-c", str(args.conns), "-w", str(args.window), "-b", str(args.batch),
+			"-t", str(args.seconds), "-W", str(args.warmup),
+			"-n", str(args.max_queries)]
+	else:
+		argv = [PYTHON, os.path.abspath(__file__), "--load",
+			"--port", str(server.port), "--queries", queries,
+			"--conns", str(args.conns), "--window", str(args.window),
+			"--batch", str(args.batch),
+			"--seconds", str(args.seconds), "--warmup", str(args.warmup),
+			"--max-queries", str(args.max_queries)]
+	argv = ["taskset", "-c", str(args.client_cpu)] + argv
 	with Generator(argv, args.warmup + args.seconds + 60) as gen:
 		while gen.readline().strip() != "measuring":
 			pass
-		cpu0, t0 = cpu_seconds(server.family), time.monotonic()
+		pids = (server.family, [gen.proc.pid])
+		cpu0, t0 = [cpu_seconds(p) for p in pids], time.monotonic()
 		res = json.loads(gen.readline())
-		cpu = (cpu_seconds(server.family) - cpu0) / (time.monotonic() - t0)
+		cpu = [(cpu_seconds(p) - c) / (time.monotonic() - t0)
+			for p, c in zip(pids, cpu0)]
 		gen.finish()
 	return res["responses"] / res["seconds"], cpu, res["rcodes"]
 
@@ -305,7 +339,8 @@ def measure_dnsperf(args, server, queries):
 	with Generator(argv, args.seconds + 60) as gen:
 		cpu0, t0 = cpu_seconds(server.family), time.monotonic()
 		out = gen.finish()
-		cpu = (cpu_seconds(server.family) - cpu0) / (time.monotonic() - t0)
+		cpu = [(cpu_seconds(server.family) - cpu0) / (time.monotonic() - t0),
+			float("nan")]
 	m = re.search(r"Queries per second:\s+([\d.]+)", out)
 	if m is None:
 		raise RuntimeError("dnsperf: no 'Queries per second' in:\n%s" % out)
@@ -313,10 +348,26 @@ def measure_dnsperf(args, server, queries):
 
 
 def measure(args, server, queries):
-	"""One measurement against SERVER: (qps, server CPU share, rcodes)."""
-	if args.generator == "python":
-		return measure_python(args, server, queries)
-	return measure_dnsperf(args, server, queries)
+	"""One measurement against SERVER: (qps, [server CPU share, generator CPU
+	share], rcodes)."""
+	if args.generator == "dnsperf":
+		return measure_dnsperf(args, server, queries)
+	return measure_load(args, server, queries)
+
+
+def find_tcp_load(args, tmp):
+	"""BUILD/bench/tcp_load, or bench/tcp_load.c compiled into TMP."""
+	built = os.path.join(args.build, "bench", "tcp_load")
+	if os.access(built, os.X_OK):
+		return built
+	cc = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+	if cc is None:
+		raise SystemExit("no BUILD/bench/tcp_load and no C compiler: "
+			"use --generator python")
+	out = os.path.join(tmp, "tcp_load")
+	subprocess.run([cc, "-O2", "-std=gnu11", "-Wall", "-Wextra", "-Werror", "-o", out,
+		os.path.join(TOP, "bench", "tcp_load.c")], check=True, timeout=120)
+	return out
 
 
 def make_zone(args, tmp):
@@ -330,8 +381,9 @@ def make_zone(args, tmp):
 
 
 def run_rounds(args, zone, origin, queries):
+	"""Every shape, every round, every server: {(shape, name): [(qps, cpu)]}."""
 	bulwark, knot, nsd = server_classes(args.server_cpu)
-	per_addr = max(32, args.conns + 8)
+	per_addr = max(32, max(c for c, _ in args.shapes) + 8)
 	servers = [
 		("bulwarkd", "io socket, 1 worker, TCP loop thread",
 			lambda: bulwark(zone, args.build, ["tcp-clients 1024",
@@ -339,33 +391,50 @@ def run_rounds(args, zone, origin, queries):
 		("knotd", "tcp-workers 1", lambda: knot(zone, origin)),
 		("nsd", "server-count 1", lambda: nsd(zone, origin)),
 	]
-	results = {name: [] for name, _, _ in servers}
-	cpus = {name: [] for name, _, _ in servers}
-	for rnd in range(args.rounds):
-		for name, _, make in servers:
-			with make() as server:
-				qps, cpu, rcodes = measure(args, server, queries)
-			results[name].append(qps)
-			cpus[name].append(cpu)
-			log("round %d: %s: %s qps, server CPU %.0f%%, rcodes %s" % (rnd + 1,
-				name, "{:,.0f}".format(qps), 100 * cpu, rcodes))
-	return servers, results, cpus
+	results = {}
+	for shape in args.shapes:
+		args.conns, args.window = shape
+		for rnd in range(args.rounds):
+			for name, _, make in servers:
+				with make() as server:
+					qps, cpu, rcodes = measure(args, server, queries)
+				results.setdefault((shape, name), []).append((qps, cpu))
+				log("%dx%d round %d: %s: %s qps, CPU server %.0f%% generator "
+					"%.0f%%, rcodes %s" % (shape + (rnd + 1, name,
+					"{:,.0f}".format(qps), 100 * cpu[0], 100 * cpu[1], rcodes)))
+	return servers, results
 
 
-def report(args, servers, results, cpus):
-	base = statistics.median(results[servers[0][0]])
-	gen = "Python generator (this script)" if args.generator == "python" \
-		else "dnsperf -m tcp -T 1"
-	print("\nTCP, %d connections x %d outstanding queries, %s on CPU %d, "
-		"servers on CPU %d, 127.0.0.1; median of %d rounds x %g s\n" % (
-		args.conns, args.window, gen, args.client_cpu, args.server_cpu,
-		args.rounds, args.seconds))
-	print("| server | threads | median qps | server CPU | ratio to bulwarkd |")
-	print("| --- | --- | ---: | ---: | ---: |")
-	for name, label, _ in servers:
-		med = statistics.median(results[name])
-		print("| %s | %s | %s | %.0f%% | %.2f |" % (name, label,
-			"{:,.0f}".format(med), 100 * statistics.median(cpus[name]), med / base))
+def report(args, servers, results):
+	gen = {"c": "bench/tcp_load", "python": "the Python generator",
+		"dnsperf": "dnsperf -m tcp -T 1"}[args.generator]
+	print("\nDNS over TCP on 127.0.0.1, %s (batch %d) on CPU %d, servers on "
+		"CPU %d; median of %d rounds x %g s (after %g s warm-up)\n" % (gen,
+		args.batch, args.client_cpu, args.server_cpu, args.rounds, args.seconds,
+		args.warmup))
+	print("| connections x window | server | threads | median qps | CPU server "
+		"/ generator | ratio to bulwarkd |")
+	print("| --- | --- | --- | ---: | ---: | ---: |")
+	for shape in args.shapes:
+		base = statistics.median(q for q, _ in results[(shape, servers[0][0])])
+		for name, label, _ in servers:
+			runs = results[(shape, name)]
+			med = statistics.median(q for q, _ in runs)
+			cpu = [100 * statistics.median(c[i] for _, c in runs) for i in (0, 1)]
+			print("| %dx%d | %s | %s | %s | %.0f%% / %.0f%% | %.2f |" % (
+				shape + (name, label, "{:,.0f}".format(med)) + tuple(cpu) +
+				(med / base,)))
+
+
+def shapes(text):
+	"""'16x64,256x4' -> [(16, 64), (256, 4)]."""
+	try:
+		out = [tuple(int(n) for n in part.split("x")) for part in text.split(",")]
+	except ValueError:
+		out = []
+	if not out or any(len(s) != 2 or min(s) < 1 for s in out):
+		raise argparse.ArgumentTypeError("CONNSxWINDOW,... expected: %r" % text)
+	return out
 
 
 def parse_args():
@@ -379,14 +448,19 @@ def parse_args():
 		help="names of the generated zone (default 100000)")
 	ap.add_argument("--max-queries", type=int, default=100000,
 		help="queries read from the file (default 100000)")
-	ap.add_argument("--conns", type=int, default=16)
-	ap.add_argument("--window", type=int, default=64)
+	ap.add_argument("--shapes", type=shapes, default=shapes("16x64,256x4"),
+		help="CONNSxWINDOW,... (default 16x64,256x4)")
+	ap.add_argument("--conns", type=int, default=16, help=argparse.SUPPRESS)
+	ap.add_argument("--window", type=int, default=64, help=argparse.SUPPRESS)
+	ap.add_argument("--batch", type=int, default=1,
+		help="new queries go out once this many are answered (default 1)")
 	ap.add_argument("--seconds", type=float, default=5)
 	ap.add_argument("--warmup", type=float, default=1)
 	ap.add_argument("--rounds", type=int, default=3)
 	ap.add_argument("--server-cpu", type=int, default=1)
 	ap.add_argument("--client-cpu", type=int, default=0)
-	ap.add_argument("--generator", choices=["python", "dnsperf"], default="python")
+	ap.add_argument("--generator", choices=["c", "python", "dnsperf"], default="c")
+	ap.add_argument("--tcp-load", help="tcp_load program (default: see above)")
 	ap.add_argument("--load", action="store_true", help=argparse.SUPPRESS)
 	ap.add_argument("--port", type=int, help=argparse.SUPPRESS)
 	args = ap.parse_args()
@@ -405,11 +479,13 @@ def main():
 	signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 	tmp = tempfile.mkdtemp(prefix="bw-bench-tcp-")
 	try:
+		if args.generator == "c" and not args.tcp_load:
+			args.tcp_load = find_tcp_load(args, tmp)
 		zone, origin, queries = make_zone(args, tmp)
-		servers, results, cpus = run_rounds(args, zone, origin, queries)
+		servers, results = run_rounds(args, zone, origin, queries)
 	finally:
 		shutil.rmtree(tmp, ignore_errors=True)
-	report(args, servers, results, cpus)
+	report(args, servers, results)
 	return 0
 
 

@@ -5,20 +5,165 @@
         srv.wait_for(lambda st: st["rx"] >= n)
     srv.log                               # everything bulwarkd printed
 
+    CLEANUP = Cleanup()                   # what to remove, in every case
+    veth_pair(CLEANUP, "nsA", "va", "nsB", "vb")
+    mac = veth_up("nsA", "va", "nsB", "vb", ["192.0.2.1/24"])
+    run(argv), ns("nsB", argv)            # TestFailure when they fail
+    result = CLEANUP.call(test, args)     # None: failed (FAIL printed)
+
 The EAL runs with --no-huge and a --file-prefix of its own, so several
 tests (and the developer's own runs) never share DPDK runtime files.
 Everything started is stopped, also when the test fails.
 """
 
+import atexit
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 
 RUN_DIR = "/var/run/dpdk"
+
+
+class TestFailure(Exception):
+	pass
+
+
+def check(cond, msg):
+	if not cond:
+		raise TestFailure(msg)
+
+
+# ---- Clean-up: always. ----
+
+def on_signal(signum, _frame):
+	raise SystemExit(128 + signum)
+
+
+class Cleanup:
+	"""What a test started, removed by run() (once): processes killed,
+	servers stopped, namespaces deleted, directories and the EAL runtime
+	directories of the prefixes removed."""
+
+	def __init__(self):
+		self.procs = []
+		self.servers = []
+		self.namespaces = []
+		self.dirs = []
+		self.prefixes = []
+		self.done = False
+
+	def install(self):
+		"""run() at exit; SIGTERM, SIGINT and SIGHUP exit (128 + signal)."""
+		atexit.register(self.run)
+		for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+			signal.signal(sig, on_signal)
+
+	def call(self, fn, *args):
+		"""install(), then fn(*args) and run(); returns what fn returned,
+		or None after printing a TestFailure or a timeout as FAIL. A
+		signal is printed and exits."""
+		self.install()
+		try:
+			return fn(*args)
+		except TestFailure as e:
+			print("FAIL: %s" % e)
+		except subprocess.TimeoutExpired as e:
+			print("FAIL: timed out: %s" % e)
+		except SystemExit as e:
+			print("FAIL: interrupted by signal %d" % ((e.code or 128) - 128))
+			raise
+		finally:
+			self.run()
+		return None
+
+	def run(self):
+		if self.done:
+			return
+		self.done = True
+		for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+			signal.signal(sig, signal.SIG_IGN)   # clean-up is not cut short
+		for p in self.procs:
+			if p.poll() is None:
+				p.kill()
+				try:
+					p.wait(5)
+				except subprocess.TimeoutExpired:
+					pass
+		for srv in self.servers:
+			try:
+				srv.stop()
+			except Exception as e:  # noqa: BLE001
+				print("cleanup: stopping bulwarkd: %s" % e, file=sys.stderr)
+		for n in reversed(self.namespaces):
+			subprocess.run(["ip", "netns", "del", n], capture_output=True)
+		for d in self.dirs:
+			shutil.rmtree(d, ignore_errors=True)
+		for p in self.prefixes:     # only our own EAL runtime directories
+			shutil.rmtree(os.path.join(RUN_DIR, p), ignore_errors=True)
+
+
+# ---- Commands and the veth pair. ----
+
+def unready(build_dir, programs):
+	"""Why this host cannot run the test, or None: one of PROGRAMS (path
+	parts below BUILD_DIR) is not built, or we are not root."""
+	for prog in programs:
+		path = os.path.join(build_dir, *prog)
+		if not os.access(path, os.X_OK):
+			return "%s is missing: build it first" % path
+	if os.geteuid() != 0:
+		return "needs root (network namespaces, DPDK)"
+	return None
+
+
+def run(argv, timeout=15, ok=True):
+	"""Runs ARGV; with OK, a non-zero exit raises TestFailure."""
+	done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+	if ok and done.returncode != 0:
+		raise TestFailure("%s failed (%d):\n%s%s" % (" ".join(argv),
+			done.returncode, done.stdout, done.stderr))
+	return done
+
+
+def ns(name, argv, **kw):
+	"""run() inside the network namespace NAME."""
+	return run(["ip", "netns", "exec", name] + argv, **kw)
+
+
+def veth_pair(cleanup, ns_a, veth_a, ns_b, veth_b, **kw):
+	"""Namespaces NS_A and NS_B (deleted by CLEANUP) joined by a veth pair,
+	VETH_A in NS_A and VETH_B in NS_B, both still down; loopback up.
+	KW goes to run()."""
+	for n in (ns_a, ns_b):
+		run(["ip", "netns", "add", n], **kw)
+		cleanup.namespaces.append(n)
+	run(["ip", "link", "add", veth_a, "netns", ns_a, "type", "veth",
+		"peer", "name", veth_b, "netns", ns_b], **kw)
+	for n in (ns_a, ns_b):
+		run(["ip", "-n", n, "link", "set", "lo", "up"], **kw)
+
+
+def veth_up(ns_a, veth_a, ns_b, veth_b, addrs_b, **kw):
+	"""Brings up both ends of a veth_pair(), VETH_B with the addresses
+	ADDRS_B ("192.0.2.1/24"; IPv6 ones without DAD); returns the MAC of
+	VETH_A. KW goes to run()."""
+	run(["ip", "-n", ns_a, "link", "set", veth_a, "up"], **kw)
+	for a in addrs_b:
+		run(["ip", "-n", ns_b, "addr", "add", a, "dev", veth_b] +
+			(["nodad"] if ":" in a else []), **kw)
+	run(["ip", "-n", ns_b, "link", "set", veth_b, "up"], **kw)
+	# veth hands over partial checksums; the kernel behind the TAP would
+	# drop such TCP segments.
+	ns(ns_b, ["ethtool", "-K", veth_b, "tx", "off"], **kw)
+	info = json.loads(run(["ip", "-n", ns_a, "-j", "link", "show", "dev",
+		veth_a], **kw).stdout)
+	return info[0]["address"].lower()
 
 
 def eal_args(prefix, lcores="0-1", memory=512, extra=""):

@@ -42,14 +42,10 @@ Namespaces, bulwarkd and temporary files are removed in every case
 """
 
 import argparse
-import atexit
 import json
 import os
 import re
-import shutil
-import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -57,6 +53,9 @@ import time
 sys.dont_write_bytecode = True  # keep the source tree clean
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+
+from dpdk_util import (Cleanup, TestFailure, check, ns, run,  # noqa: E402
+	unready, veth_pair, veth_up)
 
 PID = os.getpid()
 NS_A = "bwvA%d" % PID
@@ -81,17 +80,8 @@ MODES = {
 }
 
 
-class TestFailure(Exception):
-	pass
-
-
 class Skip(Exception):
 	pass
-
-
-def check(cond, msg):
-	if not cond:
-		raise TestFailure(msg)
 
 
 # ---- The load sender (runs inside namespace B: --load-client). ----
@@ -223,74 +213,14 @@ def tcp_load_client(server, count, parallel, limit):
 		"nerrors": len(state["errors"]), "elapsed": time.time() - start}))
 
 
-# ---- Clean-up: always. ----
-
-class Cleanup:
-	def __init__(self):
-		self.servers = []
-		self.namespaces = []
-		self.dirs = []
-		self.prefixes = []
-		self.done = False
-
-	def run(self):
-		if self.done:
-			return
-		self.done = True
-		for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-			signal.signal(sig, signal.SIG_IGN)   # clean-up is not cut short
-		for srv in self.servers:
-			try:
-				srv.stop()
-			except Exception as e:  # noqa: BLE001
-				print("cleanup: stopping bulwarkd: %s" % e, file=sys.stderr)
-		for ns in reversed(self.namespaces):
-			subprocess.run(["ip", "netns", "del", ns], capture_output=True)
-		for d in self.dirs:
-			shutil.rmtree(d, ignore_errors=True)
-		for p in self.prefixes:     # only our own EAL runtime directories
-			shutil.rmtree(os.path.join("/var/run/dpdk", p), ignore_errors=True)
-
-
 CLEANUP = Cleanup()
-
-
-def on_signal(signum, _frame):
-	raise SystemExit(128 + signum)
 
 
 # ---- Helpers. ----
 
-def run(argv, timeout=15, ok=True):
-	done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
-	if ok and done.returncode != 0:
-		raise TestFailure("%s failed (%d):\n%s%s" % (" ".join(argv),
-			done.returncode, done.stdout, done.stderr))
-	return done
-
-
-def ns(name, argv, **kw):
-	return run(["ip", "netns", "exec", name] + argv, **kw)
-
-
 def setup_network():
-	for n in (NS_A, NS_B):
-		run(["ip", "netns", "add", n])
-		CLEANUP.namespaces.append(n)
-	run(["ip", "link", "add", VETH_A, "netns", NS_A, "type", "veth",
-		"peer", "name", VETH_B, "netns", NS_B])
-	run(["ip", "-n", NS_A, "link", "set", VETH_A, "up"])
-	run(["ip", "-n", NS_A, "link", "set", "lo", "up"])
-	run(["ip", "-n", NS_B, "link", "set", "lo", "up"])
-	run(["ip", "-n", NS_B, "addr", "add", CLI4 + "/24", "dev", VETH_B])
-	run(["ip", "-n", NS_B, "addr", "add", CLI6 + "/64", "dev", VETH_B, "nodad"])
-	run(["ip", "-n", NS_B, "link", "set", VETH_B, "up"])
-	# veth hands over partial checksums; the kernel behind the TAP would
-	# drop such TCP segments.
-	ns(NS_B, ["ethtool", "-K", VETH_B, "tx", "off"])
-	info = json.loads(run(["ip", "-n", NS_A, "-j", "link", "show", "dev",
-		VETH_A]).stdout)
-	return info[0]["address"].lower()
+	veth_pair(CLEANUP, NS_A, VETH_A, NS_B, VETH_B)
+	return veth_up(NS_A, VETH_A, NS_B, VETH_B, [CLI4 + "/24", CLI6 + "/64"])
 
 
 def zone_text():
@@ -750,6 +680,30 @@ def exercise(mode, srv, mac):
 	return res
 
 
+def run_all(modes, build):
+	"""Every mode, then the DAD check with the first that ran; returns
+	{mode: result} and the modes skipped."""
+	summary, skipped = {}, []
+	mac = setup_network()
+	zdir = tempfile.mkdtemp(prefix="bw-veth-zone-")
+	CLEANUP.dirs.append(zdir)
+	with open(os.path.join(zdir, "live.test.zone"), "w") as f:
+		f.write(zone_text())
+	for mode in modes:
+		try:
+			summary[mode] = run_mode(mode, build, zdir, mac)
+			print_mode(mode, summary[mode])
+		except Skip as e:
+			print(str(e))
+			skipped.append(mode)
+	if summary:
+		mode = list(summary)[0]
+		t = dad_check(mode, build, zdir)
+		print("%s: IPv6 TCP listener with DAD on in namespace A: ok in %.1f s"
+			% (mode, t))
+	return summary, skipped
+
+
 def main():
 	if len(sys.argv) > 1 and sys.argv[1] == "--load-client":
 		fn = load_client if sys.argv[2] == "udp" else tcp_load_client
@@ -765,48 +719,16 @@ def main():
 		if m not in MODES:
 			ap.error("unknown mode %r (af_packet, af_xdp)" % m)
 	build = os.path.abspath(args.build)
-	for prog in (("controlplane", "bulwarkd"),):
-		if not os.access(os.path.join(build, *prog), os.X_OK):
-			print("FAIL: %s is missing: build it first" % os.path.join(build, *prog))
-			return 2
-	if os.geteuid() != 0:
-		print("FAIL: needs root (network namespaces, DPDK)")
+	why = unready(build, [("controlplane", "bulwarkd")])
+	if why is not None:
+		print("FAIL: %s" % why)
 		return 2
 
-	atexit.register(CLEANUP.run)
-	for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-		signal.signal(sig, on_signal)
 	t0 = time.time()
-	summary, skipped = {}, []
-	try:
-		mac = setup_network()
-		zdir = tempfile.mkdtemp(prefix="bw-veth-zone-")
-		CLEANUP.dirs.append(zdir)
-		with open(os.path.join(zdir, "live.test.zone"), "w") as f:
-			f.write(zone_text())
-		for mode in modes:
-			try:
-				summary[mode] = run_mode(mode, build, zdir, mac)
-				print_mode(mode, summary[mode])
-			except Skip as e:
-				print(str(e))
-				skipped.append(mode)
-		if summary:
-			mode = list(summary)[0]
-			t = dad_check(mode, build, zdir)
-			print("%s: IPv6 TCP listener with DAD on in namespace A: ok in %.1f s"
-				% (mode, t))
-	except TestFailure as e:
-		print("FAIL: %s" % e)
+	done = CLEANUP.call(run_all, modes, build)
+	if done is None:
 		return 1
-	except subprocess.TimeoutExpired as e:
-		print("FAIL: timed out: %s" % e)
-		return 1
-	except SystemExit as e:
-		print("FAIL: interrupted by signal %d" % ((e.code or 128) - 128))
-		raise
-	finally:
-		CLEANUP.run()
+	summary, skipped = done
 	total = time.time() - t0
 	for mode in skipped:
 		print("%s: skipped" % mode)

@@ -67,13 +67,11 @@ runtime directory) is removed in every case (finally, atexit, signals).
 
 import argparse
 import array
-import atexit
 import bisect
+import functools
 import json
 import os
 import select
-import shutil
-import signal
 import socket
 import struct
 import subprocess
@@ -84,6 +82,10 @@ import time
 sys.dont_write_bytecode = True  # keep the source tree clean
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+
+import dpdk_util  # noqa: E402
+from dpdk_util import (Cleanup, TestFailure, check, unready,  # noqa: E402
+	veth_pair, veth_up)
 
 PID = os.getpid()
 NS_A = "bwsA%d" % PID
@@ -104,15 +106,6 @@ RING_FRAMES = 4096               # AF_PACKET ring (PMD default 512): ~0.4 s of
 VERSIONS = ("A", "B")
 SERIAL = {"A": 1, "B": 2}
 NNAMES = 32                      # n0 ... n31: different A records per version
-
-
-class TestFailure(Exception):
-	pass
-
-
-def check(cond, msg):
-	if not cond:
-		raise TestFailure(msg)
 
 
 # ---- The zone and the queries. ----
@@ -390,72 +383,17 @@ def generator(server, spec):
 	sys.stdout.flush()
 
 
-# ---- Clean-up: always. ----
-
-class Cleanup:
-	def __init__(self):
-		self.servers = []
-		self.procs = []
-		self.namespaces = []
-		self.dirs = []
-		self.prefixes = []
-		self.done = False
-
-	def run(self):
-		if self.done:
-			return
-		self.done = True
-		for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-			signal.signal(sig, signal.SIG_IGN)   # clean-up is not cut short
-		for p in self.procs:
-			if p.poll() is None:
-				p.kill()
-				try:
-					p.wait(5)
-				except subprocess.TimeoutExpired:
-					pass
-		for srv in self.servers:
-			try:
-				srv.stop()
-			except Exception as e:  # noqa: BLE001
-				print("cleanup: stopping bulwarkd: %s" % e, file=sys.stderr)
-		for n in reversed(self.namespaces):
-			subprocess.run(["ip", "netns", "del", n], capture_output=True)
-		for d in self.dirs:
-			shutil.rmtree(d, ignore_errors=True)
-		for p in self.prefixes:     # only our own EAL runtime directories
-			shutil.rmtree(os.path.join("/var/run/dpdk", p), ignore_errors=True)
-
-
 CLEANUP = Cleanup()
-
-
-def on_signal(signum, _frame):
-	raise SystemExit(128 + signum)
 
 
 # ---- Helpers. ----
 
-def run(argv, timeout=30, ok=True):
-	done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
-	if ok and done.returncode != 0:
-		raise TestFailure("%s failed (%d):\n%s%s" % (" ".join(argv),
-			done.returncode, done.stdout, done.stderr))
-	return done
-
-
-def ns(name, argv, **kw):
-	return run(["ip", "netns", "exec", name] + argv, **kw)
+run = functools.partial(dpdk_util.run, timeout=30)
+ns = functools.partial(dpdk_util.ns, timeout=30)
 
 
 def setup_network():
-	for n in (NS_A, NS_B):
-		run(["ip", "netns", "add", n])
-		CLEANUP.namespaces.append(n)
-	run(["ip", "link", "add", VETH_A, "netns", NS_A, "type", "veth",
-		"peer", "name", VETH_B, "netns", NS_B])
-	for n in (NS_A, NS_B):
-		run(["ip", "-n", n, "link", "set", "lo", "up"])
+	veth_pair(CLEANUP, NS_A, VETH_A, NS_B, VETH_B, timeout=30)
 	# No IPv6 anywhere: no neighbour discovery, MLD or router solicitations
 	# on the link while the test counts frames.
 	ns(NS_B, ["sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1",
@@ -465,13 +403,7 @@ def setup_network():
 	# stack off the veth (see dpdk_veth_test.py, kernel_stack_on_veth).
 	ns(NS_A, ["sysctl", "-q", "-w", "net.ipv4.conf.%s.rp_filter=1" % VETH_A,
 		"net.ipv6.conf.%s.disable_ipv6=1" % VETH_A])
-	run(["ip", "-n", NS_A, "link", "set", VETH_A, "up"])
-	run(["ip", "-n", NS_B, "addr", "add", CLI4 + "/24", "dev", VETH_B])
-	run(["ip", "-n", NS_B, "link", "set", VETH_B, "up"])
-	ns(NS_B, ["ethtool", "-K", VETH_B, "tx", "off"])
-	info = json.loads(run(["ip", "-n", NS_A, "-j", "link", "show", "dev",
-		VETH_A]).stdout)
-	mac = info[0]["address"].lower()
+	mac = veth_up(NS_A, VETH_A, NS_B, VETH_B, [CLI4 + "/24"], timeout=30)
 	# A permanent neighbour entry: no ARP refresh in the middle of the run.
 	run(["ip", "-n", NS_B, "neigh", "replace", SRV4, "lladdr", mac, "dev",
 		VETH_B, "nud", "permanent"])
@@ -996,30 +928,15 @@ def main():
 	if not check_args:
 		ap.error("--swaps must be > %d, --rate > 0" % WARMUP_SWAPS)
 	build = os.path.abspath(args.build)
-	for prog in (("controlplane", "bulwarkd"), ("zonecomp", "cli", "bulwark-compile")):
-		if not os.access(os.path.join(build, *prog), os.X_OK):
-			print("FAIL: %s is missing: build it first" % os.path.join(build, *prog))
-			return 2
-	if os.geteuid() != 0:
-		print("FAIL: needs root (network namespaces, DPDK)")
+	why = unready(build, [("controlplane", "bulwarkd"),
+		("zonecomp", "cli", "bulwark-compile")])
+	if why is not None:
+		print("FAIL: %s" % why)
 		return 2
 
-	atexit.register(CLEANUP.run)
-	for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-		signal.signal(sig, on_signal)
-	try:
-		res = main_test(args)
-	except TestFailure as e:
-		print("FAIL: %s" % e)
+	res = CLEANUP.call(main_test, args)
+	if res is None:
 		return 1
-	except subprocess.TimeoutExpired as e:
-		print("FAIL: timed out: %s" % e)
-		return 1
-	except SystemExit as e:
-		print("FAIL: interrupted by signal %d" % ((e.code or 128) - 128))
-		raise
-	finally:
-		CLEANUP.run()
 	report(args, res)
 	if res["problems"]:
 		for p in res["problems"]:

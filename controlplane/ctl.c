@@ -99,7 +99,7 @@ static void out_put(struct client *cl, char *line, size_t len)
 		cl->out_off = cl->out_len = 0;
 		return;
 	}
-	if (cl->out_len + len > cl->out_cap) {
+	if (cl->out_len + len > cl->out_cap && cl->out_off > 0) {
 		memmove(cl->out, cl->out + cl->out_off, cl->out_len - cl->out_off);
 		cl->out_len -= cl->out_off;
 		cl->out_off = 0;

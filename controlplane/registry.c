@@ -303,9 +303,11 @@ static void change_begin(struct bw_registry *r, struct change *c)
 		c->failed = true;
 		return;
 	}
-	memcpy(c->v, r->zones, r->n * sizeof(*c->v));
+	if (r->n > 0)
+		memcpy(c->v, r->zones, r->n * sizeof(*c->v));
 	c->n = r->n;
-	memcpy(c->unloaded, r->unloaded, r->nunloaded * sizeof(*c->unloaded));
+	if (r->nunloaded > 0)
+		memcpy(c->unloaded, r->unloaded, r->nunloaded * sizeof(*c->unloaded));
 	c->nunloaded = r->nunloaded;
 }
 
@@ -396,14 +398,6 @@ static bool change_del(struct change *c, const uint8_t *apex)
 	memmove(c->v + at, c->v + at + 1, (c->n - at - 1) * sizeof(*c->v));
 	c->n--;
 	return true;
-}
-
-static bool is_fresh(const struct change *c, const struct zone *z)
-{
-	for (size_t i = 0; i < c->nfresh; i++)
-		if (c->fresh[i] == z)
-			return true;
-	return false;
 }
 
 /* Whether the counters of a retired version live on in \a v. */
@@ -603,9 +597,10 @@ static int change_commit(struct bw_registry *r, struct change *c, bool state,
 	pthread_mutex_unlock(&r->lock);
 
 	bw_zoneset_free(old);
+	/* Retired: versions the old set held, and versions this change made
+	 * and then replaced (a state file entry over a config zone). */
 	for (size_t i = 0; i < c->nold; i++)
-		if (!is_fresh(c, c->old[i]))
-			zone_free(c->old[i], !stats_kept(r->zones, r->n, c->old[i]));
+		zone_free(c->old[i], !stats_kept(r->zones, r->n, c->old[i]));
 	change_end(c);
 	return 0;
 }

@@ -646,8 +646,12 @@ static bool bind_known(const char *name)
 static void run_handlers(struct pctx *p, const struct cstmt *list,
                          const struct handler *h, size_t nh, const char *in)
 {
-	const struct cstmt *seen[16] = { 0 };
+	const struct cstmt *seen[32] = { 0 };
 	size_t i;
+
+	/* A block's handler table is fixed in this file; this guards seen[]. */
+	if (nh > sizeof(seen) / sizeof(seen[0]))
+		abort();
 
 	for (const struct cstmt *s = list; s != NULL; s = s->next) {
 		for (i = 0; i < nh && strcasecmp(s->name, h[i].name) != 0; i++)

@@ -407,10 +407,11 @@ static void log_tcp_stats(const struct bw_tcp *tcp)
 
 	bw_tcp_stats(tcp, &st, NULL);
 	bw_log(LOG_INFO, "TCP: %" PRIu64 " connections (%" PRIu64 " closed idle, %"
-	       PRIu64 " to make room, %" PRIu64 " on errors), %" PRIu64
+	       PRIu64 " to make room, %" PRIu64 " on errors, %" PRIu64
+	       " refused over tcp-clients-per-address), %" PRIu64
 	       " queries, %" PRIu64 " answered, %" PRIu64 " dropped",
-	       st.accepted, st.closed_idle, st.evicted, st.closed_error, st.rx,
-	       st.tx, st.dropped);
+	       st.accepted, st.closed_idle, st.evicted, st.closed_error,
+	       st.refused_per_client, st.rx, st.tx, st.dropped);
 }
 
 static void log_all_stats(const struct bw_daemon *dm)

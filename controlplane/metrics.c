@@ -144,6 +144,7 @@ static void tcp_stats(const struct bw_daemon *dm, struct bw_json *res)
 	bw_json_set_u64(o, "open", open);
 	bw_json_set_u64(o, "closed_idle", st.closed_idle);
 	bw_json_set_u64(o, "evicted", st.evicted);
+	bw_json_set_u64(o, "refused_per_client", st.refused_per_client);
 	bw_json_set_u64(o, "closed_error", st.closed_error);
 	bw_json_set_u64(o, "received", st.rx);
 	bw_json_set_u64(o, "sent", st.tx);

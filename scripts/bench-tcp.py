@@ -319,11 +319,20 @@ def measure_load(args, server, queries):
 			"--max-queries", str(args.max_queries)]
 	argv = ["taskset", "-c", str(args.client_cpu)] + argv
 	with Generator(argv, args.warmup + args.seconds + 60) as gen:
-		while gen.readline().strip() != "measuring":
-			pass
+		line = None
+		while line != "measuring":
+			line = gen.readline()
+			if line == "":
+				gen.finish()  # raises with the generator's message
+				raise RuntimeError("generator: exit before measuring")
+			line = line.strip()
 		pids = (server.family, [gen.proc.pid])
 		cpu0, t0 = [cpu_seconds(p) for p in pids], time.monotonic()
-		res = json.loads(gen.readline())
+		line = gen.readline()
+		if line == "":
+			gen.finish()
+			raise RuntimeError("generator: no result")
+		res = json.loads(line)
 		cpu = [(cpu_seconds(p) - c) / (time.monotonic() - t0)
 			for p, c in zip(pids, cpu0)]
 		gen.finish()
@@ -391,21 +400,28 @@ def run_rounds(args, zone, origin, queries):
 		("knotd", "tcp-workers 1", lambda: knot(zone, origin)),
 		("nsd", "server-count 1", lambda: nsd(zone, origin)),
 	]
-	results = {}
+	results, failures = {}, {}
 	for shape in args.shapes:
 		args.conns, args.window = shape
 		for rnd in range(args.rounds):
 			for name, _, make in servers:
-				with make() as server:
-					qps, cpu, rcodes = measure(args, server, queries)
+				try:
+					with make() as server:
+						qps, cpu, rcodes = measure(args, server, queries)
+				except (RuntimeError, OSError, subprocess.SubprocessError) as err:
+					# one failed measurement is reported; the others go on
+					failures.setdefault((shape, name), []).append(str(err))
+					log("%dx%d round %d: %s: failed: %s" % (shape + (rnd + 1,
+						name, err)))
+					continue
 				results.setdefault((shape, name), []).append((qps, cpu))
 				log("%dx%d round %d: %s: %s qps, CPU server %.0f%% generator "
 					"%.0f%%, rcodes %s" % (shape + (rnd + 1, name,
 					"{:,.0f}".format(qps), 100 * cpu[0], 100 * cpu[1], rcodes)))
-	return servers, results
+	return servers, results, failures
 
 
-def report(args, servers, results):
+def report(args, servers, results, failures):
 	gen = {"c": "bench/tcp_load", "python": "the Python generator",
 		"dnsperf": "dnsperf -m tcp -T 1"}[args.generator]
 	print("\nDNS over TCP on 127.0.0.1, %s (batch %d) on CPU %d, servers on "
@@ -416,14 +432,21 @@ def report(args, servers, results):
 		"/ generator | ratio to bulwarkd |")
 	print("| --- | --- | --- | ---: | ---: | ---: |")
 	for shape in args.shapes:
-		base = statistics.median(q for q, _ in results[(shape, servers[0][0])])
+		first = results.get((shape, servers[0][0]))
+		base = statistics.median(q for q, _ in first) if first else None
 		for name, label, _ in servers:
-			runs = results[(shape, name)]
+			runs = results.get((shape, name), [])
+			failed = failures.get((shape, name), [])
+			if not runs:
+				print("| %dx%d | %s | %s | failed: %s | | |" % (shape + (name,
+					label, failed[0].replace("|", "/")[:120])))
+				continue
 			med = statistics.median(q for q, _ in runs)
 			cpu = [100 * statistics.median(c[i] for _, c in runs) for i in (0, 1)]
-			print("| %dx%d | %s | %s | %s | %.0f%% / %.0f%% | %.2f |" % (
-				shape + (name, label, "{:,.0f}".format(med)) + tuple(cpu) +
-				(med / base,)))
+			note = " (%d of %d rounds)" % (len(runs), args.rounds) if failed else ""
+			print("| %dx%d | %s | %s | %s%s | %.0f%% / %.0f%% | %s |" % (
+				shape + (name, label, "{:,.0f}".format(med), note) + tuple(cpu) +
+				("%.2f" % (med / base) if base else "n/a",)))
 
 
 def shapes(text):
@@ -482,11 +505,11 @@ def main():
 		if args.generator == "c" and not args.tcp_load:
 			args.tcp_load = find_tcp_load(args, tmp)
 		zone, origin, queries = make_zone(args, tmp)
-		servers, results = run_rounds(args, zone, origin, queries)
+		servers, results, failures = run_rounds(args, zone, origin, queries)
 	finally:
 		shutil.rmtree(tmp, ignore_errors=True)
-	report(args, servers, results)
-	return 0
+	report(args, servers, results, failures)
+	return 0 if results else 1
 
 
 if __name__ == "__main__":

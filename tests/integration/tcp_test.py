@@ -515,6 +515,15 @@ def check_keepalive_idle(srv):
 		assert not closed_by_server(s, idle + 0.5), "closed at the idle timeout"
 
 
+def has_ipv6_loopback():
+	try:
+		with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
+			s.bind(("::1", 0))
+		return True
+	except OSError:
+		return False
+
+
 def served(sock, qid):
 	"""True when SOCK still gets an answer."""
 	try:
@@ -541,11 +550,15 @@ def check_per_client(srvp):
 	try:
 		mine = [conn() for _ in range(PER_ADDRESS)]
 		other = conn(source="127.0.0.2")
-		v6 = [conn(source="::1", dest="::1") for _ in range(PER_ADDRESS)]
+		v6_kw = {"source": "::1", "dest": "::1"}
+		if not srvp.ipv6:  # no IPv6 loopback: 127.0.0.3 fills the server
+			print("  (no ::1: IPv6 part skipped)")
+			v6_kw = {"source": "127.0.0.3"}
+		v6 = [conn(**v6_kw) for _ in range(PER_ADDRESS)]
 		everyone = mine + [other] + v6
 		for i, s in enumerate(everyone):
 			assert served(s, i), "connection %d not served" % i
-		for kw in ({}, {"source": "::1", "dest": "::1"}):
+		for kw in ({}, v6_kw):
 			extra = conn(**kw)
 			assert closed_by_server(extra, 1), \
 				"%s: connection over the limit kept" % kw.get("source", "127.0.0.1")
@@ -627,7 +640,7 @@ def main():
 		srvp = TcpBulwark(zonefile, args.build,
 			["tcp-clients %d" % (2 * PER_ADDRESS + 1),
 			"tcp-clients-per-address %d" % PER_ADDRESS],
-			ipv6=True)
+			ipv6=has_ipv6_loopback())
 		with srvp:
 			failed += run_checks(srvp, PER_CLIENT_CHECKS)
 		servers = (srv, srv4, srvp)

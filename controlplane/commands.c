@@ -14,16 +14,6 @@
 #define BW_VERSION "unknown"
 #endif
 
-static void set_time(struct bw_json *o, const char *key, time_t t)
-{
-	char text[32];
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	bw_json_set_str(o, key, text);
-}
-
 /* Listen addresses as "ADDR port N"; port addresses as "ADDR[/PREFIX]". */
 static struct bw_json *addr_list(const struct bw_conf_addr *a, size_t n,
                                  bool port_addr)
@@ -54,7 +44,7 @@ static int cmd_status(void *ctx, const struct bw_json *args,
 	(void)e;
 	bw_json_set_str(o, "version", BW_VERSION);
 	bw_json_set_u64(o, "pid", (uint64_t)getpid());
-	set_time(o, "started", dm->started);
+	bw_json_set_time(o, "started", dm->started);
 	bw_json_set(o, "uptime", bw_json_f64(bw_daemon_uptime(dm), 3));
 	bw_json_set_str(o, "config", dm->conf_path);
 	bw_json_set_str(o, "io", c->io == BW_CONF_IO_DPDK ? "dpdk" : "socket");

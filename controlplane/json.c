@@ -277,6 +277,16 @@ void bw_json_set_bool(struct bw_json *obj, const char *key, bool b)
 	bw_json_set(obj, key, bw_json_bool(b));
 }
 
+void bw_json_set_time(struct bw_json *obj, const char *key, time_t t)
+{
+	char text[32];
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	bw_json_set_str(obj, key, text);
+}
+
 struct bw_json *bw_json_copy(const struct bw_json *v)
 {
 	struct bw_json *c;

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /*! Nesting limit of the parser. */
 #define BW_JSON_DEPTH_MAX 32
@@ -83,6 +84,8 @@ void bw_json_set_str(struct bw_json *obj, const char *key, const char *s);
 void bw_json_set_u64(struct bw_json *obj, const char *key, uint64_t u);
 void bw_json_set_i64(struct bw_json *obj, const char *key, int64_t i);
 void bw_json_set_bool(struct bw_json *obj, const char *key, bool b);
+/*! A time as an RFC 3339 UTC string ("2026-12-02T13:05:00Z"). */
+void bw_json_set_time(struct bw_json *obj, const char *key, time_t t);
 
 /*! \brief The value of \a key in \a obj, or NULL (also when \a obj is not
  *         an object). */

@@ -190,23 +190,13 @@ static void subtract(struct bw_json *v, const struct bw_json *base)
 	}
 }
 
-static void set_since(struct bw_json *res, time_t t)
-{
-	char text[32];
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	bw_json_set_str(res, "since", text);
-}
-
 struct bw_json *bw_metrics_stats(struct bw_daemon *dm)
 {
 	struct bw_json *res = bw_json_obj(), *body = raw(dm), *zones = bw_json_arr();
 
 	pthread_mutex_lock(&dm->conf_mu);
 	subtract(body, dm->stats_base);
-	set_since(res, dm->stats_base != NULL ? dm->stats_since : dm->started);
+	bw_json_set_time(res, "since", dm->stats_base != NULL ? dm->stats_since : dm->started);
 	pthread_mutex_unlock(&dm->conf_mu);
 	bw_json_set(res, "uptime", bw_json_f64(bw_daemon_uptime(dm), 3));
 	for (size_t i = 0; body != NULL && i < body->n; i++) {

@@ -444,11 +444,19 @@ static char *state_path(const struct bw_registry *r, const char *suffix)
 	return p;
 }
 
+static void set_checksum(struct bw_json *o, const struct bw_table *t)
+{
+	char hex[17];
+
+	snprintf(hex, sizeof(hex), "%016" PRIx64, bw_table_checksum(t));
+	bw_json_set_str(o, "checksum", hex);
+}
+
 static struct bw_json *state_json(const struct change *c)
 {
 	struct bw_json *doc = bw_json_obj(), *zones = bw_json_arr();
 	struct bw_json *unl = bw_json_arr();
-	char hex[17], name[BW_NAME_MAXTEXT];
+	char name[BW_NAME_MAXTEXT];
 
 	bw_json_set_u64(doc, "version", 1);
 	for (size_t i = 0; i < c->n; i++) {
@@ -461,8 +469,7 @@ static struct bw_json *state_json(const struct change *c)
 		bw_json_set_str(e, "zone", z->name);
 		bw_json_set_str(e, "table", z->path);
 		bw_json_set_u64(e, "serial", bw_table_serial(z->table));
-		snprintf(hex, sizeof(hex), "%016" PRIx64, bw_table_checksum(z->table));
-		bw_json_set_str(e, "checksum", hex);
+		set_checksum(e, z->table);
 		bw_json_push(zones, e);
 	}
 	for (size_t i = 0; i < c->nunloaded; i++) {
@@ -767,22 +774,6 @@ size_t bw_reg_start(struct bw_registry *r, const struct bw_conf *conf)
 
 /* ---- Results. ---- */
 
-static void time_text(time_t t, char *out, size_t cap)
-{
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-static void set_time(struct bw_json *obj, const char *key, time_t t)
-{
-	char text[32];
-
-	time_text(t, text, sizeof(text));
-	bw_json_set_str(obj, key, text);
-}
-
 static struct bw_json *zone_entry(const struct zone *z)
 {
 	struct bw_json *o = bw_json_obj();
@@ -798,28 +789,20 @@ static struct bw_json *zone_entry(const struct zone *z)
 	} else {
 		bw_json_set_str(o, "table", z->path);
 	}
-	set_time(o, "loaded", z->loaded);
+	bw_json_set_time(o, "loaded", z->loaded);
 	return o;
 }
 
-static void set_checksum(struct bw_json *o, const struct bw_table *t)
+/* Appends a zone's counters (after the baseline of the last reset). */
+static void put_counters(struct bw_json *o, const struct zone *z,
+                         unsigned slots)
 {
-	char hex[17];
-
-	snprintf(hex, sizeof(hex), "%016" PRIx64, bw_table_checksum(t));
-	bw_json_set_str(o, "checksum", hex);
-}
-
-static struct bw_json *zone_counters(const struct zone *z, unsigned slots)
-{
-	struct bw_json *o = bw_json_obj();
 	uint64_t sum[BW_ZSTAT_MAX];
 
 	bw_zone_stats_sum(z->stats, slots, sum);
 	for (unsigned i = 0; i < BW_ZSTAT_MAX; i++)
 		bw_json_set_u64(o, bw_zone_stat_names[i],
 		                sum[i] >= z->base[i] ? sum[i] - z->base[i] : 0);
-	return o;
 }
 
 struct bw_json *bw_reg_list(struct bw_registry *r)
@@ -842,13 +825,15 @@ static struct bw_json *zone_status(const struct zone *z, unsigned slots)
 	set_checksum(o, z->table);
 	bw_json_set_bool(o, "signed", exp != 0);
 	if (exp != 0) {
-		set_time(o, "expiry", (time_t)exp);
+		bw_json_set_time(o, "expiry", (time_t)exp);
 		bw_json_set_i64(o, "expiry_in", (int64_t)exp - (int64_t)time(NULL));
 	} else {
 		bw_json_set(o, "expiry", bw_json_null());
 		bw_json_set(o, "expiry_in", bw_json_null());
 	}
-	bw_json_set(o, "queries", zone_counters(z, slots));
+	struct bw_json *q = bw_json_obj();
+	put_counters(q, z, slots);
+	bw_json_set(o, "queries", q);
 	return o;
 }
 
@@ -877,14 +862,11 @@ void bw_reg_stats(struct bw_registry *r, struct bw_json *arr)
 {
 	pthread_mutex_lock(&r->lock);
 	for (size_t i = 0; i < r->n; i++) {
-		struct bw_json *o = zone_counters(r->zones[i], r->slots);
+		struct bw_json *row = bw_json_obj();
 
 		/* The zone first: it labels the row. */
-		struct bw_json *row = bw_json_obj();
 		bw_json_set_str(row, "zone", r->zones[i]->name);
-		for (size_t k = 0; o != NULL && k < o->n; k++)
-			bw_json_set(row, o->keys[k], bw_json_copy(o->items[k]));
-		bw_json_free(o);
+		put_counters(row, r->zones[i], r->slots);
 		bw_json_push(arr, row);
 	}
 	pthread_mutex_unlock(&r->lock);

@@ -175,7 +175,52 @@ static int cmd_stop(void *ctx, const struct bw_json *args,
 	return 0;
 }
 
+static int cmd_flood_status(void *ctx, const struct bw_json *args,
+                            struct bw_json **result, struct bw_ctl_error *e)
+{
+	struct bw_daemon *dm = ctx;
+
+	(void)args;
+	(void)e;
+	*result = bw_floodctl_status(dm->flood);
+	return 0;
+}
+
+static int cmd_filter_add(void *ctx, const struct bw_json *args,
+                          struct bw_json **result, struct bw_ctl_error *e)
+{
+	return bw_floodctl_filter_add(((struct bw_daemon *)ctx)->flood, args,
+	                              result, e);
+}
+
+static int cmd_filter_del(void *ctx, const struct bw_json *args,
+                          struct bw_json **result, struct bw_ctl_error *e)
+{
+	return bw_floodctl_filter_del(((struct bw_daemon *)ctx)->flood, args,
+	                              result, e);
+}
+
+static int cmd_filter_list(void *ctx, const struct bw_json *args,
+                           struct bw_json **result, struct bw_ctl_error *e)
+{
+	(void)args;
+	(void)e;
+	*result = bw_floodctl_filter_list(((struct bw_daemon *)ctx)->flood);
+	return 0;
+}
+
+static int cmd_cookie_secret(void *ctx, const struct bw_json *args,
+                             struct bw_json **result, struct bw_ctl_error *e)
+{
+	return bw_floodctl_cookie_secret(((struct bw_daemon *)ctx)->flood, args,
+	                                 result, e);
+}
+
 static const char *const zone_arg[] = { "zone", NULL };
+static const char *const filter_add_req[] = { "pattern", "action", NULL };
+static const char *const filter_add_opt[] = { "zone", "literal", NULL };
+static const char *const id_arg[] = { "id", NULL };
+static const char *const cookie_opt[] = { "secret", "drop-previous", NULL };
 static const char *const load_args[] = { "zone", "table", NULL };
 static const char *const stats_args[] = { "reset", "format", NULL };
 
@@ -188,6 +233,11 @@ const struct bw_ctl_command bw_daemon_commands[] = {
 	{ "stats", NULL, stats_args, false, cmd_stats },
 	{ "reload", NULL, NULL, true, cmd_reload },
 	{ "stop", NULL, NULL, false, cmd_stop },
+	{ "flood-status", NULL, NULL, false, cmd_flood_status },
+	{ "filter-add", filter_add_req, filter_add_opt, true, cmd_filter_add },
+	{ "filter-del", id_arg, NULL, true, cmd_filter_del },
+	{ "filter-list", NULL, NULL, false, cmd_filter_list },
+	{ "cookie-secret", NULL, cookie_opt, true, cmd_cookie_secret },
 };
 const size_t bw_daemon_ncommands =
 	sizeof(bw_daemon_commands) / sizeof(bw_daemon_commands[0]);

@@ -19,6 +19,7 @@
 
 #include "bulwark/err.h"
 #include "conf.h"
+#include "cookie.h"
 
 #ifndef BW_VERSION
 #define BW_VERSION "unknown"
@@ -32,6 +33,14 @@
 #define TCP_IDLE_DEFAULT    100      /* Tenths of a second: 10 s. */
 #define TCP_PER_ADDR_DEFAULT 32
 #define TCP_KEEPALIVE_DEFAULT 300    /* Tenths of a second: 30 s (BIND). */
+#define FLOOD_INTERVAL_DEFAULT 250   /* Milliseconds. */
+#define FLOOD_NXDOMAIN_DEFAULT 1000
+#define FLOOD_DISTINCT_DEFAULT 500
+#define FLOOD_RELEASE_DEFAULT  50    /* Percent. */
+#define FLOOD_HOLD_DEFAULT     10    /* Seconds. */
+#define FLOOD_ATTACK_DEFAULT   100
+#define FLOOD_FILTER_DEFAULT   100
+#define FLOOD_LOG_RATE_DEFAULT 10
 
 /* ---- The generic tree. ---- */
 
@@ -82,6 +91,7 @@ struct pctx {
 	unsigned block_depth;
 	struct bw_conf_zone *zone;  /* Zone being checked. */
 	bool nsid_set;
+	bool rrl_set[BW_RRL_CLASSES]; /* Rates given in rate-limit. */
 };
 
 static void pverr(struct pctx *p, const char *file, unsigned line,
@@ -1008,14 +1018,272 @@ static void opt_server_id(struct pctx *p, const struct cstmt *s)
 	set_str(p, &p->c->server_id, host);
 }
 
+/* yes | no, or BIND's other spellings true | false, 1 | 0. */
+static bool stmt_bool(struct pctx *p, const struct cstmt *s, bool *out)
+{
+	static const char *const yes[] = { "yes", "true", "1" };
+	static const char *const no[] = { "no", "false", "0" };
+
+	if (!check_shape(p, s, 1, 1, false))
+		return false;
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (is_word(&s->vals[0], yes[i]) || is_word(&s->vals[0], no[i])) {
+			*out = is_word(&s->vals[0], yes[i]);
+			return true;
+		}
+	}
+	perr(p, s->file, s->vals[0].line, "%s: expected yes or no, found '%s'",
+	     s->name, s->vals[0].text);
+	return false;
+}
+
+/* One number from min to max into \a dst; left as it is on error. */
+static void set_uint(struct pctx *p, const struct cstmt *s, unsigned long min,
+                     unsigned long max, unsigned *dst)
+{
+	unsigned long n;
+
+	if (stmt_uint(p, s, min, max, &n))
+		*dst = (unsigned)n;
+}
+
+/* BIND: the first secret makes server cookies, the others verify. */
+static void opt_cookie_secret(struct pctx *p, const struct cstmt *s)
+{
+	struct bw_conf *c = p->c;
+	struct bw_cookie_secret key;
+
+	if (!check_shape(p, s, 1, 1, false))
+		return;
+	if (c->ncookie_secrets == BW_CONF_COOKIE_SECRETS) {
+		perr(p, s->file, s->line, "cookie-secret: at most %u (the first "
+		     "makes cookies, the second only verifies them)",
+		     BW_CONF_COOKIE_SECRETS);
+		return;
+	}
+	if (bw_cookie_secret_parse(s->vals[0].text, &key) != 0) {
+		perr(p, s->file, s->vals[0].line,
+		     "cookie-secret must be 32 hexadecimal digits (siphash24)");
+		return;
+	}
+	c->cookie_secret[c->ncookie_secrets++] = key;
+}
+
+static void opt_cookie_algorithm(struct pctx *p, const struct cstmt *s)
+{
+	if (check_shape(p, s, 1, 1, false) && !is_word(&s->vals[0], "siphash24"))
+		perr(p, s->file, s->vals[0].line, "cookie-algorithm: only siphash24 "
+		     "is supported, found '%s'", s->vals[0].text);
+}
+
+static void opt_answer_cookie(struct pctx *p, const struct cstmt *s)
+{
+	stmt_bool(p, s, &p->c->answer_cookie);
+}
+
+/* ---- rate-limit { ... }; (in options) ---- */
+
+static const char *const rrl_rate_stmts[BW_RRL_CLASSES] = {
+	[BW_RRL_RESPONSE] = "responses-per-second",
+	[BW_RRL_NXDOMAIN] = "nxdomains-per-second",
+	[BW_RRL_REFERRAL] = "referrals-per-second",
+	[BW_RRL_NODATA] = "nodata-per-second",
+	[BW_RRL_ERROR] = "errors-per-second",
+	[BW_RRL_ALL] = "all-per-second",
+};
+
+/* Any of the *-per-second statements; BIND's `size N` and `ratio N`
+ * are refused. */
+static void rrl_rate(struct pctx *p, const struct cstmt *s)
+{
+	size_t k = 0;
+
+	while (k < BW_RRL_CLASSES - 1 && strcasecmp(s->name, rrl_rate_stmts[k]) != 0)
+		k++;
+	for (size_t i = 0; i < s->nvals; i++) {
+		if (is_word(&s->vals[i], "size") || is_word(&s->vals[i], "ratio")) {
+			perr(p, s->file, s->vals[i].line, "%s: '%s' is not supported",
+			     s->name, s->vals[i].text);
+			return;
+		}
+	}
+	set_uint(p, s, 0, BW_CONF_RRL_RATE_MAX, &p->c->rrl.rate[k]);
+	p->rrl_set[k] = true;
+}
+
+static void rrl_window(struct pctx *p, const struct cstmt *s)
+{
+	set_uint(p, s, 1, 3600, &p->c->rrl.window);
+}
+
+static void rrl_slip(struct pctx *p, const struct cstmt *s)
+{
+	set_uint(p, s, 0, 10, &p->c->rrl.slip);
+}
+
+static void rrl_qps_scale(struct pctx *p, const struct cstmt *s)
+{
+	set_uint(p, s, 0, UINT32_MAX, &p->c->rrl.qps_scale);
+}
+
+static void rrl_prefix(struct pctx *p, const struct cstmt *s, unsigned max,
+                       uint8_t *dst)
+{
+	unsigned long n;
+
+	if (stmt_uint(p, s, 0, max, &n))
+		*dst = (uint8_t)n;
+}
+
+static void rrl_ipv4_prefix(struct pctx *p, const struct cstmt *s)
+{
+	rrl_prefix(p, s, 32, &p->c->rrl.ipv4_prefix);
+}
+
+static void rrl_ipv6_prefix(struct pctx *p, const struct cstmt *s)
+{
+	rrl_prefix(p, s, 128, &p->c->rrl.ipv6_prefix);
+}
+
+static void rrl_log_only(struct pctx *p, const struct cstmt *s)
+{
+	stmt_bool(p, s, &p->c->rrl.log_only);
+}
+
+static void rrl_max_table_size(struct pctx *p, const struct cstmt *s)
+{
+	set_uint(p, s, 1, BW_CONF_RRL_TABLE_MAX, &p->c->rrl.table_size);
+}
+
+/* The table has max-table-size entries per worker from the start. */
+static void rrl_min_table_size(struct pctx *p, const struct cstmt *s)
+{
+	unsigned long n;
+
+	if (stmt_uint(p, s, 1, BW_CONF_RRL_TABLE_MAX, &n))
+		bw_diag_report(p->d, BW_DIAG_WARN, s->file, s->line,
+		               "min-table-size is ignored: the table has "
+		               "max-table-size entries per worker from the start");
+}
+
+/* Whether bits are set after the prefix length. */
+static bool prefix_host_bits(const struct bw_prefix *pf)
+{
+	unsigned bits = pf->v6 ? 128 : 32;
+
+	for (unsigned i = pf->len; i < bits; i++)
+		if (pf->addr[i / 8] & (0x80 >> (i % 8)))
+			return true;
+	return false;
+}
+
+/* "ADDRESS" or "ADDRESS/LEN", IPv4 or IPv6 (no %scope). */
+static bool prefix_parse(const char *txt, struct bw_prefix *out)
+{
+	char host[INET6_ADDRSTRLEN];
+	const char *slash = strchr(txt, '/');
+	size_t hlen = slash != NULL ? (size_t)(slash - txt) : strlen(txt);
+	unsigned long len, max;
+
+	if (hlen >= sizeof(host))
+		return false;
+	memcpy(host, txt, hlen);
+	host[hlen] = '\0';
+	memset(out, 0, sizeof(*out));
+	out->v6 = strchr(host, ':') != NULL;
+	if (inet_pton(out->v6 ? AF_INET6 : AF_INET, host, out->addr) != 1)
+		return false;
+	max = out->v6 ? 128 : 32;
+	len = max;
+	if (slash != NULL && !parse_uint(slash + 1, 0, max, &len))
+		return false;
+	out->len = (uint8_t)len;
+	return true;
+}
+
+/* One element of exempt-clients: an address or a prefix. */
+static void rrl_exempt_elem(struct pctx *p, const struct cstmt *e)
+{
+	struct bw_rrl_conf *r = &p->c->rrl;
+	struct bw_prefix pf;
+
+	if (e->name[0] == '!') {
+		perr(p, e->file, e->line, "exempt-clients: negation ('%s') is not "
+		     "supported here", e->name);
+		return;
+	}
+	if (e->nvals > 0 || !prefix_parse(e->name, &pf)) {
+		perr(p, e->file, e->line, "exempt-clients: '%s' is not an address "
+		     "or prefix (ACL names and keys are not supported here)",
+		     e->name);
+		return;
+	}
+	if (prefix_host_bits(&pf)) {
+		perr(p, e->file, e->line, "exempt-clients: '%s' has bits set after "
+		     "the prefix length", e->name);
+		return;
+	}
+	if (r->nexempt == BW_RRL_EXEMPT_MAX) {
+		perr(p, e->file, e->line, "exempt-clients: more than %u entries",
+		     BW_RRL_EXEMPT_MAX);
+		return;
+	}
+	r->exempt[r->nexempt++] = pf;
+}
+
+static void rrl_exempt_clients(struct pctx *p, const struct cstmt *s)
+{
+	if (!check_shape(p, s, 0, 0, true))
+		return;
+	for (const struct cstmt *e = block_stmts(s); e != NULL; e = e->next)
+		rrl_exempt_elem(p, e);
+}
+
+static const struct handler rrl_handlers[] = {
+	{ "all-per-second", rrl_rate, false },
+	{ "errors-per-second", rrl_rate, false },
+	{ "exempt-clients", rrl_exempt_clients, false },
+	{ "ipv4-prefix-length", rrl_ipv4_prefix, false },
+	{ "ipv6-prefix-length", rrl_ipv6_prefix, false },
+	{ "log-only", rrl_log_only, false },
+	{ "max-table-size", rrl_max_table_size, false },
+	{ "min-table-size", rrl_min_table_size, false },
+	{ "nodata-per-second", rrl_rate, false },
+	{ "nxdomains-per-second", rrl_rate, false },
+	{ "qps-scale", rrl_qps_scale, false },
+	{ "referrals-per-second", rrl_rate, false },
+	{ "responses-per-second", rrl_rate, false },
+	{ "slip", rrl_slip, false },
+	{ "window", rrl_window, false },
+};
+
+static void opt_rate_limit(struct pctx *p, const struct cstmt *s)
+{
+	struct bw_rrl_conf *r = &p->c->rrl;
+
+	if (!check_shape(p, s, 0, 0, true))
+		return;
+	r->enabled = true;
+	run_handlers(p, block_stmts(s), rrl_handlers,
+	             sizeof(rrl_handlers) / sizeof(rrl_handlers[0]), "rate-limit");
+	/* As BIND: the class limits default to responses-per-second. */
+	for (size_t k = 0; k < BW_RRL_CLASSES; k++)
+		if (k != BW_RRL_ALL && !p->rrl_set[k])
+			r->rate[k] = r->rate[BW_RRL_RESPONSE];
+}
+
 static const struct handler options_handlers[] = {
+	{ "answer-cookie", opt_answer_cookie, false },
 	{ "control-socket", opt_control_socket, false },
+	{ "cookie-algorithm", opt_cookie_algorithm, false },
+	{ "cookie-secret", opt_cookie_secret, true },
 	{ "directory", opt_directory, false },
 	{ "edns-udp-size", opt_edns_udp_size, false },
 	{ "listen-on", opt_listen_on, true },
 	{ "listen-on-v6", opt_listen_on_v6, true },
 	{ "nsid", opt_nsid, false },
 	{ "pid-file", opt_pid_file, false },
+	{ "rate-limit", opt_rate_limit, false },
 	{ "server-id", opt_server_id, false },
 	{ "tcp-clients", opt_tcp_clients, false },
 	{ "tcp-clients-per-address", opt_tcp_clients_per_address, false },
@@ -1271,6 +1539,86 @@ static void zone_stmt(struct pctx *p, const struct cstmt *s)
 	free(z.file);
 }
 
+/* ---- flood-mitigation { ... }; ---- */
+
+static void fl_interval(struct pctx *p, const struct cstmt *s)
+{
+	set_uint(p, s, 100, 1000, &p->c->flood.interval_ms);
+}
+
+static void fl_nxdomain_rate(struct pctx *p, const struct cstmt *s)
+{
+	set_uint(p, s, 1, BW_CONF_FLOOD_RATE_MAX, &p->c->flood.nxdomain_rate);
+}
+
+static void fl_distinct_rate(struct pctx *p, const struct cstmt *s)
+{
+	set_uint(p, s, 1, BW_CONF_FLOOD_RATE_MAX, &p->c->flood.distinct_rate);
+}
+
+static void fl_release_percent(struct pctx *p, const struct cstmt *s)
+{
+	set_uint(p, s, 1, 100, &p->c->flood.release_percent);
+}
+
+static void fl_hold_down(struct pctx *p, const struct cstmt *s)
+{
+	set_uint(p, s, 1, 3600, &p->c->flood.hold_down);
+}
+
+static void fl_attack_action(struct pctx *p, const struct cstmt *s)
+{
+	if (!check_shape(p, s, 1, 1, false))
+		return;
+	for (unsigned a = 0; a < BW_FLOOD_ACTIONS; a++) {
+		if (is_word(&s->vals[0], bw_flood_action_names[a])) {
+			p->c->flood.attack_action = (enum bw_flood_action)a;
+			return;
+		}
+	}
+	perr(p, s->file, s->vals[0].line, "attack-action: expected none, "
+	     "rate-limit, require-cookie or drop, found '%s'", s->vals[0].text);
+}
+
+static void fl_attack_rate(struct pctx *p, const struct cstmt *s)
+{
+	set_uint(p, s, 1, BW_CONF_FLOOD_RATE_MAX, &p->c->flood.attack_rate);
+}
+
+static void fl_filter_rate(struct pctx *p, const struct cstmt *s)
+{
+	set_uint(p, s, 1, BW_CONF_FLOOD_RATE_MAX, &p->c->flood.filter_rate);
+}
+
+static void fl_sample(struct pctx *p, const struct cstmt *s)
+{
+	set_uint(p, s, 0, BW_CONF_FLOOD_RATE_MAX, &p->c->flood.sample);
+}
+
+static void fl_log_rate(struct pctx *p, const struct cstmt *s)
+{
+	set_uint(p, s, 1, 1000, &p->c->flood.log_rate);
+}
+
+static void fl_enable(struct pctx *p, const struct cstmt *s)
+{
+	stmt_bool(p, s, &p->c->flood.enabled);
+}
+
+static const struct handler flood_handlers[] = {
+	{ "attack-action", fl_attack_action, false },
+	{ "attack-nxdomains-per-second", fl_attack_rate, false },
+	{ "distinct-rate", fl_distinct_rate, false },
+	{ "enable", fl_enable, false },
+	{ "filter-responses-per-second", fl_filter_rate, false },
+	{ "hold-down", fl_hold_down, false },
+	{ "interval", fl_interval, false },
+	{ "log-rate", fl_log_rate, false },
+	{ "nxdomain-rate", fl_nxdomain_rate, false },
+	{ "release-percent", fl_release_percent, false },
+	{ "sample", fl_sample, false },
+};
+
 /* ---- Top level. ---- */
 
 static void top_options(struct pctx *p, const struct cstmt *s)
@@ -1289,8 +1637,19 @@ static void top_dataplane(struct pctx *p, const struct cstmt *s)
 		             sizeof(dataplane_handlers[0]), "dataplane");
 }
 
+static void top_flood(struct pctx *p, const struct cstmt *s)
+{
+	if (!check_shape(p, s, 0, 0, true))
+		return;
+	p->c->flood.present = true;
+	run_handlers(p, block_stmts(s), flood_handlers,
+	             sizeof(flood_handlers) / sizeof(flood_handlers[0]),
+	             "flood-mitigation");
+}
+
 static const struct handler top_handlers[] = {
 	{ "dataplane", top_dataplane, false },
+	{ "flood-mitigation", top_flood, false },
 	{ "options", top_options, false },
 	{ "zone", zone_stmt, true },
 };
@@ -1357,6 +1716,20 @@ static struct bw_conf *conf_new(void)
 	c->tcp_keepalive_timeout = TCP_KEEPALIVE_DEFAULT;
 	c->workers = 1;
 	c->cpu_first = -1;
+	bw_rrl_conf_default(&c->rrl);
+	c->answer_cookie = true;
+	c->flood = (struct bw_conf_flood){
+		.enabled = true,
+		.interval_ms = FLOOD_INTERVAL_DEFAULT,
+		.nxdomain_rate = FLOOD_NXDOMAIN_DEFAULT,
+		.distinct_rate = FLOOD_DISTINCT_DEFAULT,
+		.release_percent = FLOOD_RELEASE_DEFAULT,
+		.hold_down = FLOOD_HOLD_DEFAULT,
+		.attack_action = BW_FLOOD_RATE_LIMIT,
+		.attack_rate = FLOOD_ATTACK_DEFAULT,
+		.filter_rate = FLOOD_FILTER_DEFAULT,
+		.log_rate = FLOOD_LOG_RATE_DEFAULT,
+	};
 	c->version = strdup("bulwark " BW_VERSION);
 	if (c->version == NULL) {
 		free(c);

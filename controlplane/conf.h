@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 
 #include "bulwark/diag.h"
+#include "bulwark/flood.h"
 #include "bulwark/wire.h"
 
 /*! Nesting limit of `include`. */
@@ -22,6 +23,15 @@
 #define BW_CONF_WORKERS_MAX 1024
 /*! Largest `tcp-clients`. */
 #define BW_CONF_TCP_CLIENTS_MAX 65536
+/*! Most `cookie-secret` statements: the first makes server cookies, the
+ *  second only verifies them (rollover). */
+#define BW_CONF_COOKIE_SECRETS 2
+/*! Largest rate-limit rate (BIND's cap). */
+#define BW_CONF_RRL_RATE_MAX 1000
+/*! Largest `max-table-size` (entries per worker). */
+#define BW_CONF_RRL_TABLE_MAX (1u << 24)
+/*! Largest flood-mitigation rate or `sample`. */
+#define BW_CONF_FLOOD_RATE_MAX 1000000
 
 enum bw_conf_io {
 	BW_CONF_IO_SOCKET = 0,  /*!< Kernel UDP sockets (the default). */
@@ -46,6 +56,39 @@ struct bw_conf_port {
 	bool no_exception;        /*!< `exception none;` */
 	struct bw_conf_addr *addrs;
 	size_t naddrs;
+};
+
+/*!
+ * `flood-mitigation { ... };`: detection of random-subdomain floods and
+ * what the workers do with the parents it flags (docs/floods.md).  When
+ * the block is absent, detection runs with these defaults.
+ */
+struct bw_conf_flood {
+	bool present;             /*!< The block is in the file. */
+	bool enabled;             /*!< `enable`; true unless `enable no`. */
+	unsigned interval_ms;     /*!< Sketch merge interval, 100..1000;
+	                               250 unless set. */
+	unsigned nxdomain_rate;   /*!< NXDOMAIN answers per second under one
+	                               parent that flag it; 1000 unless set. */
+	unsigned distinct_rate;   /*!< Distinct next-closer labels per second
+	                               under the parent also needed to flag
+	                               it; 500 unless set. */
+	unsigned release_percent; /*!< 1..100: a parent is released when both
+	                               rates stay below this percentage of
+	                               the thresholds; 50 unless set. */
+	unsigned hold_down;       /*!< Seconds below the release level before
+	                               the release, 1..3600; 10 unless set. */
+	enum bw_flood_action attack_action; /*!< BW_FLOOD_RATE_LIMIT unless
+	                               set. */
+	unsigned attack_rate;     /*!< attack-nxdomains-per-second of one
+	                               flagged parent; 100 unless set. */
+	unsigned filter_rate;     /*!< filter-responses-per-second: budget of
+	                               one rate-limit filter rule; 100 unless
+	                               set. */
+	unsigned sample;          /*!< Keep one in this many attack names for
+	                               the sampled log; 0 (off) unless set. */
+	unsigned log_rate;        /*!< Flood log lines per second at most; 10
+	                               unless set. */
 };
 
 /*! A `zone` statement; exactly one of table and file is set. */
@@ -82,6 +125,12 @@ struct bw_conf {
 	                               idle timeout of a connection that sent
 	                               edns-tcp-keepalive, and the TIMEOUT we
 	                               send; 300 (30 s) unless set. */
+	struct bw_rrl_conf rrl;   /*!< `rate-limit { ... };` (BIND's
+	                               semantics); disabled when absent. */
+	struct bw_cookie_secret cookie_secret[BW_CONF_COOKIE_SECRETS];
+	size_t ncookie_secrets;   /*!< `cookie-secret` statements, 0..2;
+	                               [0] makes cookies. */
+	bool answer_cookie;       /*!< `answer-cookie`; true unless set. */
 
 	/* dataplane */
 	enum bw_conf_io io;
@@ -91,6 +140,8 @@ struct bw_conf {
 	unsigned mbufs;           /*!< `mbufs N`; 0 unless set. */
 	struct bw_conf_port *ports;
 	size_t nports;
+
+	struct bw_conf_flood flood;
 
 	struct bw_conf_zone *zones;
 	size_t nzones;

@@ -259,6 +259,67 @@ static int build_stats(struct cmd_ctx *x)
 	return 0;
 }
 
+static const char *const filter_flags[] = { "--literal", NULL };
+
+static int build_filter_add(struct cmd_ctx *x)
+{
+	static const char *const actions[] = {
+		"drop", "refuse", "truncate", "rate-limit", "log-only", NULL,
+	};
+	size_t a = 0;
+	char why[96];
+
+	while (actions[a] != NULL && strcmp(actions[a], x->pos[1]) != 0)
+		a++;
+	if (x->pos[0][0] == '\0')
+		return usage(x, "empty PATTERN");
+	if (actions[a] == NULL)
+		return usage(x, "ACTION '%s' is not drop, refuse, truncate, "
+		             "rate-limit or log-only", x->pos[1]);
+	if (x->npos > 2 && bw_ctl_cmd_check_zone(x->pos[2], why, sizeof(why)) != 0)
+		return usage(x, "invalid zone name '%s': %s", x->pos[2], why);
+	if (args_of(x) == NULL)
+		return BW_ENOMEM;
+	bw_json_set_str(x->req->args, "pattern", x->pos[0]);
+	bw_json_set_str(x->req->args, "action", x->pos[1]);
+	if (x->npos > 2)
+		bw_json_set_str(x->req->args, "zone", x->pos[2]);
+	if (x->flags != 0)
+		bw_json_set_bool(x->req->args, "literal", true);
+	return 0;
+}
+
+static int build_filter_del(struct cmd_ctx *x)
+{
+	char *end;
+	unsigned long id = strtoul(x->pos[0], &end, 10);
+
+	if (x->pos[0][0] < '1' || x->pos[0][0] > '9' || *end != '\0' ||
+	    id > 0xffffffffu)
+		return usage(x, "ID '%s' is not a filter number", x->pos[0]);
+	if (args_of(x) == NULL)
+		return BW_ENOMEM;
+	bw_json_set_u64(x->req->args, "id", id);
+	return 0;
+}
+
+static const char *const secret_flags[] = { "--drop-previous", NULL };
+
+static int build_cookie_secret(struct cmd_ctx *x)
+{
+	const char *s = x->npos > 0 ? x->pos[0] : NULL;
+
+	if (s != NULL && (strlen(s) != 32 || strspn(s, "0123456789abcdefABCDEF") != 32))
+		return usage(x, "SECRET must be 32 hexadecimal digits (siphash24)");
+	if ((s != NULL || x->flags != 0) && args_of(x) == NULL)
+		return BW_ENOMEM;
+	if (s != NULL)
+		bw_json_set_str(x->req->args, "secret", s);
+	if (x->flags != 0)
+		bw_json_set_bool(x->req->args, "drop-previous", true);
+	return 0;
+}
+
 static const struct cmd *find_cmd(const char *name);
 
 static int build_help(struct cmd_ctx *x)
@@ -293,6 +354,27 @@ static const struct cmd commands[] = {
 	{ "reload", "", 0, 0, NULL, build_plain,
 	  "re-read the configuration, apply changes", NULL },
 	{ "stop", "", 0, 0, NULL, build_plain, "stop bulwarkd", NULL },
+	{ "flood-status", "", 0, 0, NULL, build_plain,
+	  "parents under attack, top parents and sources, mitigation counters",
+	  NULL },
+	{ "filter-add", "PATTERN ACTION [ZONE]", 2, 3, filter_flags,
+	  build_filter_add, "add an operator filter over query names",
+	  "PATTERN is a regular expression (Hyperscan, caseless) matched against\n"
+	  "the query name in lowercase presentation form with its trailing dot\n"
+	  "(\"www.example.com.\"); with --literal it is a plain substring.\n"
+	  "ACTION is drop, refuse, truncate (TC=1), rate-limit or log-only; with\n"
+	  "ZONE the filter applies only to names at or below it.  A pattern that\n"
+	  "does not compile changes nothing.\n"
+	  "  --literal     match PATTERN as a literal substring\n" },
+	{ "filter-del", "ID", 1, 1, NULL, build_filter_del,
+	  "remove the filter with number ID", NULL },
+	{ "filter-list", "", 0, 0, NULL, build_plain,
+	  "the operator filters in force", NULL },
+	{ "cookie-secret", "[SECRET]", 0, 1, secret_flags, build_cookie_secret,
+	  "roll the DNS cookie secret over, or show fingerprints",
+	  "SECRET (32 hex digits) makes the server cookies from now on; the\n"
+	  "previous secret still verifies them until --drop-previous.\n"
+	  "  --drop-previous  stop accepting cookies of the previous secret\n" },
 	{ "help", "[COMMAND]", 0, 1, NULL, build_help,
 	  "list the commands, or explain one", NULL },
 };

@@ -273,3 +273,14 @@ void bw_ctl_reply_clear(struct bw_ctl_reply *rep)
 	bw_json_free(rep->tree);
 	memset(rep, 0, sizeof(*rep));
 }
+
+void bw_ctl_error_set(struct bw_ctl_error *e, const char *code,
+                      const char *fmt, ...)
+{
+	va_list ap;
+
+	e->code = code;
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+}

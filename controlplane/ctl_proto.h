@@ -47,6 +47,10 @@ struct bw_ctl_error {
 	char msg[512];
 };
 
+/*! \brief Sets \a e's code and formats its message. */
+void bw_ctl_error_set(struct bw_ctl_error *e, const char *code,
+                      const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /*! A decoded request; points into the tree it came from. */
 struct bw_ctl_request {
 	const char *command;

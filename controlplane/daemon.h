@@ -11,6 +11,7 @@
 #include "bulwark/answer.h"
 #include "conf.h"
 #include "ctl.h"
+#include "flood_ctl.h"
 #include "json.h"
 #include "registry.h"
 
@@ -33,6 +34,7 @@ struct bw_daemon {
 	struct bw_dpdk *dpdk;
 	struct bw_tcp *tcp;
 	struct bw_ctl *ctl;
+	struct bw_floodctl *flood;
 	time_t started;
 	struct timespec started_mono;
 	bool pid_written;

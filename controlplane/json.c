@@ -287,6 +287,18 @@ void bw_json_set_time(struct bw_json *obj, const char *key, time_t t)
 	bw_json_set_str(obj, key, text);
 }
 
+void bw_json_set_time_ms(struct bw_json *obj, const char *key, uint64_t ms)
+{
+	char text[40];
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	size_t n = strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(text + n, sizeof(text) - n, ".%03uZ", (unsigned)(ms % 1000));
+	bw_json_set_str(obj, key, text);
+}
+
 struct bw_json *bw_json_copy(const struct bw_json *v)
 {
 	struct bw_json *c;

@@ -86,6 +86,9 @@ void bw_json_set_i64(struct bw_json *obj, const char *key, int64_t i);
 void bw_json_set_bool(struct bw_json *obj, const char *key, bool b);
 /*! A time as an RFC 3339 UTC string ("2026-12-02T13:05:00Z"). */
 void bw_json_set_time(struct bw_json *obj, const char *key, time_t t);
+/*! \brief Sets an RFC 3339 UTC time with milliseconds from milliseconds
+ *         since the epoch ("2026-12-02T15:00:00.123Z"). */
+void bw_json_set_time_ms(struct bw_json *obj, const char *key, uint64_t ms);
 
 /*! \brief The value of \a key in \a obj, or NULL (also when \a obj is not
  *         an object). */

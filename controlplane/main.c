@@ -116,6 +116,14 @@ static int reload_locked(struct bw_daemon *dm, struct bw_json **result,
 		bw_conf_free(nc);
 		return rc;
 	}
+	if (dm->flood != NULL) {
+		struct bw_json *notes = bw_json_arr();
+		bw_floodctl_reconfigure(dm->flood, nc, notes);
+		if (*result != NULL && notes->n > 0)
+			bw_json_set(*result, "notes", notes);
+		else
+			bw_json_free(notes);
+	}
 	pthread_mutex_lock(&dm->conf_mu);
 	dm->conf = nc;
 	pthread_mutex_unlock(&dm->conf_mu);
@@ -186,6 +194,7 @@ static int start_udp(struct bw_daemon *dm)
 	struct bw_udp_conf uc = {
 		.addrs = c->listen, .naddrs = c->nlisten, .workers = c->workers,
 		.cpu_first = c->cpu_first, .answer = &dm->answer,
+		.flood = bw_floodctl_workers(dm->flood),
 	};
 	char err[256] = "";
 	int rc = bw_udp_start(&uc, &dm->udp, err, sizeof(err));
@@ -242,6 +251,7 @@ static int start_dpdk(struct bw_daemon *dm)
 		.eal_args = c->eal_args, .ports = pc, .nports = c->nports,
 		.workers = c->workers, .lcore_first = c->cpu_first,
 		.mbufs = c->mbufs, .answer = &dm->answer, .log = dpdk_log,
+		.flood = bw_floodctl_workers(dm->flood),
 	};
 	char err[512] = "";
 	int rc = pc == NULL ? BW_ENOMEM : bw_dpdk_start(&dc, &dm->dpdk, err, sizeof(err));
@@ -267,6 +277,7 @@ static int start_tcp(struct bw_daemon *dm)
 		.keepalive_ms = c->tcp_keepalive_timeout * 100u,
 		.answer = &dm->answer,
 		.stats_slot = c->workers,  /* After the UDP/DPDK workers' rows. */
+		.flood = bw_floodctl_workers(dm->flood)[c->workers],
 	};
 	char err[256] = "";
 	int rc = bw_tcp_start(&tc, &dm->tcp, err, sizeof(err));
@@ -323,6 +334,18 @@ static int start_zones(struct bw_daemon *dm)
 	return 0;
 }
 
+/* The workers' mitigation state, before the workers. */
+static int start_flood(struct bw_daemon *dm)
+{
+	char err[256] = "";
+	int rc = bw_floodctl_start(dm->conf_start, dm->conf_start->workers,
+	                           &dm->flood, err, sizeof(err));
+
+	if (rc != 0)
+		bw_log(LOG_ERR, "cannot start: %s", err);
+	return rc;
+}
+
 static int start(struct bw_daemon *dm)
 {
 	struct bw_diag d = { .emit = bw_log_diag };
@@ -341,6 +364,8 @@ static int start(struct bw_daemon *dm)
 	rc = start_ctl(dm);
 	if (rc == 0)
 		rc = start_zones(dm);
+	if (rc == 0)
+		rc = start_flood(dm);
 	if (rc == 0)
 		rc = dm->conf_start->io == BW_CONF_IO_DPDK ? start_dpdk(dm) : start_udp(dm);
 	/* With io dpdk, TCP is served only where listen-on asks for it. */
@@ -433,6 +458,7 @@ static void shutdown_all(struct bw_daemon *dm)
 	bw_tcp_stop(dm->tcp);
 	bw_udp_stop(dm->udp);
 	bw_dpdk_stop(dm->dpdk);
+	bw_floodctl_stop(dm->flood);
 	bw_reg_free(dm->reg);
 	if (dm->pid_written)
 		(void)unlink(dm->conf_start->pid_file);

@@ -17,7 +17,8 @@
 #include "udp.h"
 
 /* Values that are levels, not counters: never subtracted. */
-static const char *const gauges[] = { "open", "uptime", "worker", NULL };
+static const char *const gauges[] = { "open", "uptime", "worker", "attacks",
+                                      "filters", NULL };
 
 static bool is_gauge(const char *key)
 {
@@ -160,6 +161,8 @@ static struct bw_json *raw(struct bw_daemon *dm)
 
 	udp_stats(dm, res);
 	tcp_stats(dm, res);
+	if (dm->flood != NULL)
+		bw_json_set(res, "flood", bw_floodctl_stats(dm->flood));
 	return res;
 }
 
@@ -317,6 +320,8 @@ char *bw_metrics_prometheus(const struct bw_json *stats)
 		section(&t, "worker", v, "worker");
 	if ((v = bw_json_get(stats, "tcp")) != NULL)
 		section(&t, "tcp", v, NULL);
+	if ((v = bw_json_get(stats, "flood")) != NULL)
+		section(&t, "flood", v, NULL);
 	if ((v = bw_json_get(stats, "zones")) != NULL)
 		section(&t, "zone", v, "zone");
 	return bw_strbuf_take(&t);

@@ -26,6 +26,7 @@
 #include "ctl_proto.h"
 #include "log.h"
 #include "registry.h"
+#include "statefile.h"
 
 enum zone_source { SRC_CONFIG = 0, SRC_CONTROL };
 
@@ -87,20 +88,6 @@ static double now_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void set_error(struct bw_ctl_error *e, const char *code,
-                      const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void set_error(struct bw_ctl_error *e, const char *code,
-                      const char *fmt, ...)
-{
-	va_list ap;
-
-	e->code = code;
-	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
-	va_end(ap);
-}
-
 void bw_reg_zone_text(const uint8_t *apex, char *out, size_t cap)
 {
 	if (bw_name_to_text(out, cap, apex) < 0)
@@ -151,10 +138,10 @@ static int compile_table(const char *path, const uint8_t *apex,
 
 	if (rc != 0) {
 		if (d.first_msg[0] != '\0')
-			set_error(e, BW_CTL_ETABLE, "%s:%u: %s", d.first_file,
+			bw_ctl_error_set(e, BW_CTL_ETABLE, "%s:%u: %s", d.first_file,
 			          d.first_line, d.first_msg);
 		else
-			set_error(e, BW_CTL_ETABLE, "%s: %s", path, bw_strerror(rc));
+			bw_ctl_error_set(e, BW_CTL_ETABLE, "%s: %s", path, bw_strerror(rc));
 		return rc;
 	}
 	rc = bw_table_from_mem(buf, len, true, out, e->msg, sizeof(e->msg));
@@ -194,7 +181,7 @@ static int zone_open(const uint8_t *apex,
 
 	if (z == NULL || (z->path = strdup(path)) == NULL) {
 		free(z);
-		set_error(e, BW_CTL_EINTERNAL, "out of memory");
+		bw_ctl_error_set(e, BW_CTL_EINTERNAL, "out of memory");
 		return BW_ENOMEM;
 	}
 	memcpy(z->apex, apex, bw_name_len(apex));
@@ -203,7 +190,7 @@ static int zone_open(const uint8_t *apex,
 	z->source = src;
 	rc = file_id_of(path, &z->id);
 	if (rc != 0)
-		set_error(e, BW_CTL_ETABLE, "%s: %s", path, strerror(-rc));
+		bw_ctl_error_set(e, BW_CTL_ETABLE, "%s: %s", path, strerror(-rc));
 	else
 		rc = compiled ? compile_table(path, apex, &z->table, e) :
 		     open_table(path, &z->table, e);
@@ -211,7 +198,7 @@ static int zone_open(const uint8_t *apex,
 		char held[BW_NAME_MAXTEXT];
 
 		bw_reg_zone_text(bw_table_apex(z->table), held, sizeof(held));
-		set_error(e, BW_CTL_EMISMATCH, "%s holds zone %s, not %s", path,
+		bw_ctl_error_set(e, BW_CTL_EMISMATCH, "%s holds zone %s, not %s", path,
 		          held, z->name);
 		rc = BW_EZONE;
 	}
@@ -273,7 +260,7 @@ static int parse_zone(const char *text, uint8_t *apex, struct bw_ctl_error *e)
 	                                          (const uint8_t *)"") : BW_EINVAL;
 
 	if (rc < 0) {
-		set_error(e, BW_CTL_EARG, "'%s' is not a valid zone name",
+		bw_ctl_error_set(e, BW_CTL_EARG, "'%s' is not a valid zone name",
 		          text != NULL ? text : "");
 		return BW_EINVAL;
 	}
@@ -434,16 +421,6 @@ static void change_abort(struct change *c)
 
 /* ---- The state file. ---- */
 
-static char *state_path(const struct bw_registry *r, const char *suffix)
-{
-	size_t len = strlen(r->directory) + sizeof(BW_REG_STATE) + 16;
-	char *p = malloc(len);
-
-	if (p != NULL)
-		snprintf(p, len, "%s/%s%s", r->directory, BW_REG_STATE, suffix);
-	return p;
-}
-
 static void set_checksum(struct bw_json *o, const struct bw_table *t)
 {
 	char hex[17];
@@ -481,76 +458,18 @@ static struct bw_json *state_json(const struct change *c)
 	return doc;
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t w = write(fd, p, len);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
-static int fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int rc = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd) != 0)
-		rc = -errno;
-	close(fd);
-	return rc;
-}
-
-/* Write-temp, fsync, rename, fsync the directory. */
+/* Records the zones that a change leaves loaded and unloaded. */
 static int state_write(struct bw_registry *r, const struct change *c,
                        struct bw_ctl_error *e)
 {
 	struct bw_json *doc = state_json(c);
-	size_t len = 0;
-	char *text = bw_json_dump(doc, BW_JSON_PRETTY, &len);
-	char *tmp = state_path(r, ".tmp"), *path = state_path(r, "");
-	int fd = -1, rc = 0;
+	int rc = doc != NULL ? bw_state_write(r->directory, BW_REG_STATE, doc, 0640)
+	                     : BW_ENOMEM;
 
 	bw_json_free(doc);
-	if (text == NULL || tmp == NULL || path == NULL) {
-		rc = BW_ENOMEM;
-		goto out;
-	}
-	text[len++] = '\n';  /* Replaces the NUL; written by length. */
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	if (fd < 0) {
-		rc = -errno;
-		goto out;
-	}
-	if ((rc = write_all(fd, text, len)) == 0 && fsync(fd) != 0)
-		rc = -errno;
-	if (close(fd) != 0 && rc == 0)  /* Closed either way: never twice. */
-		rc = -errno;
-	if (rc != 0) {
-		(void)unlink(tmp);
-		goto out;
-	}
-	if (rename(tmp, path) != 0) {
-		rc = -errno;
-		(void)unlink(tmp);
-		goto out;
-	}
-	rc = fsync_dir(r->directory);
-out:
 	if (rc != 0)
-		set_error(e, BW_CTL_EINTERNAL, "cannot write %s/%s: %s",
+		bw_ctl_error_set(e, BW_CTL_EINTERNAL, "cannot write %s/%s: %s",
 		          r->directory, BW_REG_STATE, bw_strerror(rc));
-	free(text);
-	free(tmp);
-	free(path);
 	return rc;
 }
 
@@ -576,7 +495,7 @@ static int change_commit(struct bw_registry *r, struct change *c, bool state,
 	}
 	free(tables);
 	if (zs == NULL) {
-		set_error(e, BW_CTL_EINTERNAL, "out of memory");
+		bw_ctl_error_set(e, BW_CTL_EINTERNAL, "out of memory");
 		change_abort(c);
 		return BW_ENOMEM;
 	}
@@ -708,35 +627,10 @@ static void state_unloaded(struct change *c, const struct bw_json *name)
 	unloaded_add(c, apex);
 }
 
-/* Reads the state file; one that cannot be parsed is moved aside. */
-static struct bw_json *state_read(struct bw_registry *r)
-{
-	char *path = state_path(r, ""), *bad = state_path(r, ".bad");
-	struct bw_json *doc = NULL;
-	char err[256] = "", *text = NULL;
-	size_t len = 0;
-	FILE *f = path != NULL ? fopen(path, "re") : NULL;
-
-	if (f != NULL) {
-		text = malloc(BW_CTL_REQUEST_MAX * 256u);
-		len = text != NULL ? fread(text, 1, BW_CTL_REQUEST_MAX * 256u, f) : 0;
-		fclose(f);
-		if (text != NULL && bw_json_parse(text, len, &doc, err, sizeof(err)) != 0) {
-			bw_log(LOG_ERR, "%s: %s; moved to %s and ignored", path, err, bad);
-			(void)rename(path, bad);
-		}
-	} else if (path != NULL && errno != ENOENT) {
-		bw_log(LOG_ERR, "%s: %s; ignored", path, strerror(errno));
-	}
-	free(text);
-	free(path);
-	free(bad);
-	return doc;
-}
-
 static size_t apply_state(struct bw_registry *r, struct change *c)
 {
-	struct bw_json *doc = r->directory != NULL ? state_read(r) : NULL;
+	struct bw_json *doc = r->directory != NULL ?
+	                      bw_state_read(r->directory, BW_REG_STATE) : NULL;
 	const struct bw_json *zones = bw_json_get(doc, "zones");
 	const struct bw_json *unl = bw_json_get(doc, "unloaded");
 	size_t failed = 0;
@@ -852,7 +746,7 @@ int bw_reg_status(struct bw_registry *r, const char *zone,
 		*result = zone_status(r->zones[at], r->slots);
 	pthread_mutex_unlock(&r->lock);
 	if (!found) {
-		set_error(e, BW_CTL_ENOZONE, "zone %s is not loaded", zone);
+		bw_ctl_error_set(e, BW_CTL_ENOZONE, "zone %s is not loaded", zone);
 		return BW_ENOENT;
 	}
 	return 0;
@@ -945,7 +839,7 @@ int bw_reg_load(struct bw_registry *r, const char *zone, const char *path,
 	if (parse_zone(zone, apex, e) != 0)
 		return BW_EINVAL;
 	if ((abs = absolute(r, path)) == NULL) {
-		set_error(e, BW_CTL_EINTERNAL, "out of memory");
+		bw_ctl_error_set(e, BW_CTL_EINTERNAL, "out of memory");
 		return BW_ENOMEM;
 	}
 	/* Verified before taking the lock: readers never wait for it. */
@@ -993,7 +887,7 @@ int bw_reg_unload(struct bw_registry *r, const char *zone,
 	if (z == NULL) {
 		change_abort(&c);
 		pthread_mutex_unlock(&r->op);
-		set_error(e, BW_CTL_ENOZONE, "zone %s is not loaded", zone);
+		bw_ctl_error_set(e, BW_CTL_ENOZONE, "zone %s is not loaded", zone);
 		return BW_ENOENT;
 	}
 	serial = bw_table_serial(z->table);

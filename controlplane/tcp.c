@@ -28,6 +28,7 @@
 #include <urcu-qsbr.h>
 
 #include "bulwark/err.h"
+#include "bulwark/flood.h"
 #include "bulwark/wire.h"
 #include "bulwark/zoneset.h"
 #include "tcp.h"
@@ -71,6 +72,8 @@ struct tcp_conn {
 	bool eof;                  /* The client has finished sending. */
 	bool keepalive;            /* Sent edns-tcp-keepalive: in act[1]. */
 	struct tcp_client_key client;
+	uint8_t peer[16];          /* Client address (cookies, filters). */
+	bool peer6;
 	uint64_t active_ms;        /* Last complete query or write progress. */
 	struct tcp_conn *prev;     /* Activity order, oldest first; */
 	struct tcp_conn *next;     /* next also links the dead list. */
@@ -359,6 +362,22 @@ static bool conn_flush(struct bw_tcp *t, struct tcp_conn *c)
 	return true;
 }
 
+/* The answer, through the flood mitigation when there is one. */
+static size_t answer_flood(struct bw_tcp *t, const struct tcp_conn *c,
+                           const uint8_t *q, size_t qlen,
+                           struct bw_answer_info *info)
+{
+	struct bw_flood_req rq = { .addr = c->peer, .v6 = c->peer6, .tcp = true };
+
+	if (t->conf.flood == NULL)
+		return bw_answer(t->zs, t->conf.answer, q, qlen, t->rbuf,
+		                 BW_ANSWER_MAX, BW_ANSWER_TCP, info);
+	bw_flood_clock(&rq);
+	return bw_flood_answer(t->conf.flood, bw_flood_policy_current(), t->zs,
+	                       t->conf.answer, &rq, q, qlen, t->rbuf,
+	                       BW_ANSWER_MAX, BW_ANSWER_TCP, info);
+}
+
 /* Answers one query into the output queue; BW_ENOMEM closes. */
 static int answer_one(struct bw_tcp *t, struct tcp_conn *c, const uint8_t *q,
                       size_t qlen)
@@ -369,8 +388,7 @@ static int answer_one(struct bw_tcp *t, struct tcp_conn *c, const uint8_t *q,
 	bw_stat_add(&t->st.rx, 1);
 	conn_touch(t, c);
 	if (caa_likely(t->zs != NULL))
-		len = bw_answer(t->zs, t->conf.answer, q, qlen, t->rbuf,
-		                BW_ANSWER_MAX, BW_ANSWER_TCP, &info);
+		len = answer_flood(t, c, q, qlen, &info);
 	if (len == 0) {
 		bw_stat_add(&t->st.dropped, 1);
 		return 0;
@@ -525,7 +543,13 @@ static void conn_event(struct bw_tcp *t, struct tcp_conn *c, uint32_t ev)
 	conn_progress(t, c);
 }
 
-static void conn_open(struct bw_tcp *t, int fd, const struct tcp_client_key *k)
+static void peer_copy(struct tcp_conn *c, const struct sockaddr_storage *ss)
+{
+	c->peer6 = bw_udp_peer_ip(ss, c->peer);
+}
+
+static void conn_open(struct bw_tcp *t, int fd, const struct tcp_client_key *k,
+                      const struct sockaddr_storage *ss)
 {
 	struct tcp_conn *c = calloc(1, sizeof(*c));
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
@@ -548,6 +572,7 @@ static void conn_open(struct bw_tcp *t, int fd, const struct tcp_client_key *k)
 	c->events = EPOLLIN;
 	c->in_cap = TCP_IN_FIRST;
 	c->client = *k;
+	peer_copy(c, ss);
 	c->active_ms = t->now_ms;
 	list_append(conn_list(t, c), c);
 	client_add(t, k);
@@ -579,7 +604,7 @@ static void conn_accept(struct bw_tcp *t, int fd, const struct sockaddr_storage 
 	}
 	if (t->nconns >= t->conf.max_conns)
 		(void)evict_oldest(t);
-	conn_open(t, fd, &k);
+	conn_open(t, fd, &k, ss);
 }
 
 static void listen_ready(struct bw_tcp *t, int lfd)

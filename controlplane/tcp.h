@@ -57,6 +57,9 @@ struct bw_tcp_conf {
 	                                        option; 0: idle_ms. */
 	const struct bw_answer_conf *answer;  /*!< Must outlive the loop. */
 	unsigned stats_slot;               /*!< Row of the zone counters. */
+	struct bw_flood_worker *flood;     /*!< Cookies, filters and sketches
+	                                        (TCP is exempt from rate
+	                                        limits); NULL: none. */
 };
 
 struct bw_tcp;

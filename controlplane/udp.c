@@ -14,6 +14,7 @@
 #include <urcu-qsbr.h>
 
 #include "bulwark/err.h"
+#include "bulwark/flood.h"
 #include "bulwark/zoneset.h"
 #include "udp.h"
 
@@ -39,6 +40,9 @@ struct udp_worker {
 	struct bw_udp_stats st;
 	struct bw_udp *u;
 	unsigned id;
+	struct bw_flood_worker *flood;   /* NULL: no mitigation. */
+	const struct bw_flood_policy *pol;  /* Snapshot for the batch. */
+	struct bw_flood_req rq;          /* Times of the batch. */
 	pthread_t thread;
 	bool started;
 	struct udp_sock *socks;
@@ -166,6 +170,39 @@ static void tx_flush(struct udp_worker *w, int fd, unsigned n)
 	}
 }
 
+bool bw_udp_peer_ip(const struct sockaddr_storage *ss, uint8_t out[16])
+{
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	const uint8_t *a6 = ((const struct sockaddr_in6 *)ss)->sin6_addr.s6_addr;
+
+	if (ss->ss_family == AF_INET6 && memcmp(a6, mapped, sizeof(mapped)) != 0) {
+		memcpy(out, a6, 16);
+		return true;
+	}
+	if (ss->ss_family == AF_INET6)
+		memcpy(out, a6 + 12, 4);
+	else
+		memcpy(out, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+	return false;
+}
+
+/* The answer, through the flood mitigation when there is one. */
+static size_t answer_flood(struct udp_worker *w, const struct bw_zoneset *zs,
+                           unsigned i, struct bw_answer_info *info)
+{
+	const uint8_t *q = w->qbuf + (size_t)i * UDP_MSG_MAX;
+	uint8_t *r = w->rbuf + (size_t)i * UDP_MSG_MAX;
+	uint8_t addr[16];
+
+	if (w->flood == NULL)
+		return bw_answer(zs, w->u->conf.answer, q, w->rx[i].msg_len, r,
+		                 UDP_MSG_MAX, 0, info);
+	w->rq.addr = addr;
+	w->rq.v6 = bw_udp_peer_ip(&w->peer[i], addr);
+	return bw_flood_answer(w->flood, w->pol, zs, w->u->conf.answer, &w->rq,
+	                       q, w->rx[i].msg_len, r, UDP_MSG_MAX, 0, info);
+}
+
 /* Answers one received datagram into slot \a t; false when dropped. */
 static bool answer_one(struct udp_worker *w, const struct bw_zoneset *zs,
                        unsigned i, unsigned t, bool wild)
@@ -175,9 +212,7 @@ static bool answer_one(struct udp_worker *w, const struct bw_zoneset *zs,
 
 	if (caa_unlikely(zs == NULL || (w->rx[i].msg_hdr.msg_flags & MSG_TRUNC)))
 		return false;
-	len = bw_answer(zs, w->u->conf.answer, w->qbuf + (size_t)i * UDP_MSG_MAX,
-	                w->rx[i].msg_len, w->rbuf + (size_t)i * UDP_MSG_MAX,
-	                UDP_MSG_MAX, 0, &info);
+	len = answer_flood(w, zs, i, &info);
 	if (len == 0)
 		return false;
 	bw_stat_add(&w->st.rcode[info.rcode < BW_UDP_RCODES ? info.rcode :
@@ -199,6 +234,10 @@ static unsigned serve_batch(struct udp_worker *w, const struct udp_sock *s)
 		return 0;
 	/* One snapshot per batch; valid until the next quiescent state. */
 	zs = bw_zoneset_current();
+	if (w->flood != NULL) {
+		w->pol = bw_flood_policy_current();
+		bw_flood_clock(&w->rq);
+	}
 	for (unsigned i = 0; i < (unsigned)n; i++) {
 		if (answer_one(w, zs, i, ntx, s->wild))
 			ntx++;
@@ -313,6 +352,7 @@ static int worker_init(struct bw_udp *u, unsigned id, char *err, size_t errlen)
 
 	w->u = u;
 	w->id = id;
+	w->flood = u->conf.flood ? u->conf.flood[id] : NULL;
 	w->socks = calloc(n, sizeof(*w->socks));
 	w->pfd = calloc(n, sizeof(*w->pfd));
 	w->qbuf = malloc((size_t)BW_UDP_BURST * UDP_MSG_MAX);

@@ -7,8 +7,10 @@
 #ifndef BULWARK_CP_UDP_H
 #define BULWARK_CP_UDP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "bulwark/answer.h"
 #include "conf.h"
@@ -45,6 +47,13 @@ static inline uint64_t bw_stat_get(const uint64_t *c)
 	return __atomic_load_n(c, __ATOMIC_RELAXED);
 }
 
+/*!
+ * \brief Copies the address of a peer (IPv4-mapped IPv6 as IPv4) into
+ *        \a out: 4 octets for IPv4, 16 for IPv6.
+ * \return true for IPv6.
+ */
+bool bw_udp_peer_ip(const struct sockaddr_storage *ss, uint8_t out[16]);
+
 struct bw_udp_conf {
 	const struct bw_conf_addr *addrs;  /*!< Addresses to listen on. */
 	size_t naddrs;
@@ -52,6 +61,8 @@ struct bw_udp_conf {
 	int cpu_first;                     /*!< Pin worker i to CPU
 	                                        cpu_first + i; -1: no pinning. */
 	const struct bw_answer_conf *answer;  /*!< Must outlive the workers. */
+	struct bw_flood_worker *const *flood; /*!< Worker i uses flood[i];
+	                                        NULL: no mitigation. */
 };
 
 struct bw_udp;

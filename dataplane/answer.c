@@ -12,6 +12,7 @@
 #include "bulwark/answer.h"
 #include "bulwark/nsec3.h"
 #include "bulwark/wire.h"
+#include "cookie.h"
 #include "table_impl.h"
 #include "zoneset_impl.h"
 
@@ -20,6 +21,8 @@
 #define OPT_LEN   11       /* Root owner, type, class, TTL, rdlen. */
 #define EDE_LEN   6        /* Option header and the info-code. */
 #define KA_LEN    6        /* Option header and the TIMEOUT (RFC 7828). */
+#define COOKIE_LEN (4 + BW_COOKIE_CLIENT_LEN + BW_COOKIE_SERVER_LEN)
+#define RCODE_BADCOOKIE 23 /* RFC 7873 §8. */
 #define EDE_NOT_AUTHORITATIVE 20
 #define PTR_LIMIT 0x4000
 
@@ -45,6 +48,12 @@ struct actx {
 	bool ka_out;            /* TCP: the OPT carries our keepalive. */
 	uint8_t edns_version;
 	uint16_t edns_size;
+	const uint8_t *cookie;  /* COOKIE option data, or NULL. */
+	uint16_t cookie_len;
+	bool cookie_bad;        /* Of a length RFC 7873 §4 does not allow. */
+	bool cookie_out;        /* The OPT carries our server cookie. */
+	enum bw_cookie_state cookie_state;
+	uint8_t server_cookie[BW_COOKIE_SERVER_LEN];
 	struct nm name;         /* The question name. */
 
 	uint8_t *r;
@@ -59,6 +68,9 @@ struct actx {
 	uint32_t pending[6];    /* Denial blobs the authority still needs. */
 	uint32_t added[12];     /* Denial blobs already in the response. */
 	const struct bw_table *zone;
+	uint64_t id_hash;       /* bw_answer_info.name_hash. */
+	uint64_t next_hash;
+	uint8_t ce_off, ce_len;
 };
 
 /* ---- Query parsing. ---- */
@@ -149,6 +161,14 @@ static bool parse_opt(struct actx *c, const uint8_t *rr, size_t rdlen)
 		} else if (code == BW_EDNS_TCP_KEEPALIVE) {
 			c->ka = true;
 			c->ka_bad |= olen != 0;
+		} else if (code == BW_EDNS_COOKIE && c->cookie == NULL) {
+			/* A client cookie alone, or with a server cookie of 8 to
+			 * 32 octets (RFC 7873 §4). */
+			c->cookie = opt + at + 4;
+			c->cookie_len = olen;
+			c->cookie_bad = olen != BW_COOKIE_CLIENT_LEN &&
+			                (olen < BW_COOKIE_CLIENT_LEN + BW_COOKIE_SERVER_MIN ||
+			                 olen > BW_COOKIE_CLIENT_LEN + BW_COOKIE_SERVER_MAX);
 		}
 		at += 4u + olen;
 	}
@@ -200,7 +220,7 @@ static size_t opt_size(const struct actx *c)
 		return 0;
 	/* An extended error only comes with empty responses: no room kept. */
 	return OPT_LEN + (c->nsid && c->conf->nsid_len ? 4u + c->conf->nsid_len : 0) +
-	       (c->ka_out ? KA_LEN : 0);
+	       (c->ka_out ? KA_LEN : 0) + (c->cookie_out ? COOKIE_LEN : 0);
 }
 
 static void set_limit(struct actx *c, size_t cap, bool tcp)
@@ -617,8 +637,10 @@ static void referral(struct actx *c, const struct bw_table *t,
 		c->rcode = BW_RCODE_SERVFAIL;  /* Checked tables never get here. */
 		return;
 	}
-	if (first)
+	if (first) {
 		c->aa = false;
+		c->id_hash = n->hash[cut_labels];
+	}
 	c->referral = true;
 	put_blob(c, b, n, false);
 }
@@ -724,6 +746,18 @@ static const struct bw_tbl_node *find_wildcard(const struct bw_table *t,
 	return bw_table_lookup(t, *h, wname, len + 2);
 }
 
+/* Records the closest encloser (k labels) of the query name, the rate-
+ * limiting identity of an NXDOMAIN (a referral overrides it). */
+static void note_encloser(struct actx *c, const struct nm *n, int k)
+{
+	size_t off = n->loff[n->nl - k];
+
+	c->id_hash = n->hash[k];
+	c->next_hash = n->hash[k + 1];
+	c->ce_off = (uint8_t)off;
+	c->ce_len = (uint8_t)(n->len - off);
+}
+
 /* One step of resolution in zone t; returns the next chain target or 0. */
 static size_t resolve(struct actx *c, const struct bw_table *t,
                       const struct nm *n, bool first)
@@ -750,6 +784,8 @@ static size_t resolve(struct actx *c, const struct bw_table *t,
 		c->rcode = BW_RCODE_SERVFAIL;
 		return 0;
 	}
+	if (first)
+		note_encloser(c, n, k);
 	if (node->flags & BW_TN_GLUE) {
 		referral(c, t, n, node->cut_labels, first);
 	} else if (node->flags & BW_TN_DELEG) {
@@ -937,7 +973,8 @@ static void put_opt(struct actx *c)
 	uint8_t *p = c->r + c->pos;
 	bool nsid = c->nsid && c->conf->nsid_len > 0;
 	uint16_t rdlen = (nsid ? (uint16_t)(4 + c->conf->nsid_len) : 0) +
-	                 (c->ka_out ? KA_LEN : 0) + (c->ede ? EDE_LEN : 0);
+	                 (c->ka_out ? KA_LEN : 0) + (c->ede ? EDE_LEN : 0) +
+	                 (c->cookie_out ? COOKIE_LEN : 0);
 
 	p[0] = 0;
 	bw_put16(p + 1, BW_TYPE_OPT);
@@ -957,6 +994,14 @@ static void put_opt(struct actx *c)
 		bw_put16(p + 13, 2);
 		bw_put16(p + 15, c->conf->tcp_keepalive);
 		p += KA_LEN;
+	}
+	if (c->cookie_out) {
+		bw_put16(p + 11, BW_EDNS_COOKIE);
+		bw_put16(p + 13, COOKIE_LEN - 4);
+		memcpy(p + 15, c->cookie, BW_COOKIE_CLIENT_LEN);
+		memcpy(p + 15 + BW_COOKIE_CLIENT_LEN, c->server_cookie,
+		       BW_COOKIE_SERVER_LEN);
+		p += COOKIE_LEN;
 	}
 	if (c->ede) {
 		bw_put16(p + 11, BW_EDNS_EDE);
@@ -1016,6 +1061,12 @@ static void fill_info(const struct actx *c, struct bw_answer_info *info,
 	info->qtype = c->qtype;
 	info->keepalive = c->ka && !c->ka_bad;
 	info->zone = c->zone;
+	info->cookie = c->cookie_state;
+	info->name_hash = c->id_hash;
+	info->next_hash = c->next_hash;
+	info->ce_off = c->ce_off;
+	info->ce_len = c->ce_len;
+	info->mitigated = false;
 }
 
 /* Picks the rcode for queries we don't answer from zones, 0 if we do. */
@@ -1066,27 +1117,78 @@ static size_t error_response(struct actx *c, uint16_t rcode, bool with_question,
 	return finish(c, with_question);
 }
 
-size_t bw_answer(const struct bw_zoneset *zs, const struct bw_answer_conf *conf,
-                 const uint8_t *q, size_t qlen, uint8_t *resp, size_t cap,
-                 unsigned flags, struct bw_answer_info *info)
+/* Settles the COOKIE option of a parsed query: checked against the
+ * client's keys, answered with a fresh server cookie (RFC 9018 §4.3). */
+static void cookie_settle(struct actx *c, const struct bw_answer_client *cl)
+{
+	size_t iplen = cl->v6 ? 16 : 4;
+
+	if (c->cookie == NULL || cl->keys == NULL)
+		return;
+	if (c->cookie_bad) {
+		c->cookie_state = BW_COOKIE_MALFORMED;
+		return;
+	}
+	c->cookie_state = BW_COOKIE_CLIENT;
+	if (c->cookie_len > BW_COOKIE_CLIENT_LEN)
+		c->cookie_state = bw_cookie_check(cl->keys, c->cookie,
+		                                  c->cookie + BW_COOKIE_CLIENT_LEN,
+		                                  c->cookie_len - BW_COOKIE_CLIENT_LEN,
+		                                  cl->addr, iplen, cl->now, NULL);
+	bw_cookie_make(&cl->keys->cur, c->cookie, cl->addr, iplen, cl->now,
+	               c->server_cookie);
+	c->cookie_out = true;
+}
+
+/* The small responses that stand in for an answer (BW_ANSWER_SLIP, ...). */
+static size_t forced_response(struct actx *c, unsigned flags, size_t cap)
+{
+	if (flags & BW_ANSWER_REFUSE)
+		return error_response(c, BW_RCODE_REFUSED, true, cap);
+	if ((flags & BW_ANSWER_BADCOOKIE) && c->cookie_out)
+		return error_response(c, RCODE_BADCOOKIE, true, cap);
+	set_limit(c, cap, false);
+	begin_response(c, true);
+	c->rcode = BW_RCODE_NOERROR;
+	c->tc = true;
+	return finish(c, true);
+}
+
+static void actx_init(struct actx *c, const struct bw_answer_conf *conf,
+                      const uint8_t *q, size_t qlen, uint8_t *resp)
+{
+	c->conf = conf;
+	c->q = q;
+	c->qlen = qlen;
+	c->r = resp;
+	c->zone = NULL;
+	c->edns = c->do_bit = c->nsid = false;
+	c->ka = c->ka_bad = c->ka_out = false;
+	c->cookie = NULL;
+	c->cookie_len = 0;
+	c->cookie_bad = c->cookie_out = false;
+	c->cookie_state = BW_COOKIE_NONE;
+	c->edns_version = 0;
+	c->edns_size = 0;
+	c->qtype = 0;
+	c->rcode = 0;
+	c->aa = c->tc = c->referral = false;
+	c->ede = 0;
+	c->id_hash = c->next_hash = 0;
+	c->ce_off = c->ce_len = 0;
+}
+
+size_t bw_answer_from(const struct bw_zoneset *zs,
+                      const struct bw_answer_conf *conf,
+                      const struct bw_answer_client *cl, const uint8_t *q,
+                      size_t qlen, uint8_t *resp, size_t cap, unsigned flags,
+                      struct bw_answer_info *info)
 {
 	struct actx c;
 	struct bw_hdr h;
 	size_t len = 0;
 
-	c.conf = conf;
-	c.q = q;
-	c.qlen = qlen;
-	c.r = resp;
-	c.zone = NULL;
-	c.edns = c.do_bit = c.nsid = false;
-	c.ka = c.ka_bad = c.ka_out = false;
-	c.edns_version = 0;
-	c.edns_size = 0;
-	c.qtype = 0;
-	c.rcode = 0;
-	c.aa = c.tc = c.referral = false;
-	c.ede = 0;
+	actx_init(&c, conf, q, qlen, resp);
 	if (qlen < BW_HDR_LEN || cap < UDP_MIN) {
 		fill_info(&c, info, 0);
 		return 0;
@@ -1101,20 +1203,47 @@ size_t bw_answer(const struct bw_zoneset *zs, const struct bw_answer_conf *conf,
 	bool records = question &&
 	               parse_records(&c, (unsigned)h.ancount + h.nscount + h.arcount,
 	                             (unsigned)h.ancount + h.nscount);
+	if (question)
+		c.id_hash = c.name.hash[c.name.nl];
 	/* Over UDP the keepalive option is ignored (RFC 7828 §3). */
 	c.ka_out = c.ka && (flags & BW_ANSWER_TCP) && !c.ka_bad &&
 	           conf->tcp_keepalive > 0;
+	if (records && cl != NULL)
+		cookie_settle(&c, cl);
 	if (BW_OPCODE(h.flags) != BW_OPCODE_QUERY)
 		len = error_response(&c, BW_RCODE_NOTIMP, question, cap);
-	else if (!records)
+	else if (!records || (c.cookie_bad && cl != NULL && cl->keys != NULL))
 		len = error_response(&c, BW_RCODE_FORMERR, question, cap);
 	else if (c.ka_bad && (flags & BW_ANSWER_TCP))
 		/* RFC 7828 §3.2.1: clients send the option empty. */
 		len = error_response(&c, BW_RCODE_FORMERR, question, cap);
+	else if (flags & (BW_ANSWER_SLIP | BW_ANSWER_BADCOOKIE | BW_ANSWER_REFUSE))
+		len = forced_response(&c, flags, cap);
 	else
 		len = respond(&c, zs, flags & BW_ANSWER_TCP, cap);
 	fill_info(&c, info, len);
 	return len;
+}
+
+size_t bw_answer(const struct bw_zoneset *zs, const struct bw_answer_conf *conf,
+                 const uint8_t *q, size_t qlen, uint8_t *resp, size_t cap,
+                 unsigned flags, struct bw_answer_info *info)
+{
+	return bw_answer_from(zs, conf, NULL, q, qlen, resp, cap, flags, info);
+}
+
+size_t bw_answer_qname(const uint8_t *q, size_t qlen, uint8_t *lname)
+{
+	struct actx c;
+
+	if (qlen < BW_HDR_LEN || bw_get16(q + 4) != 1)
+		return 0;
+	c.q = q;
+	c.qlen = qlen;
+	if (!parse_qname(&c))
+		return 0;
+	memcpy(lname, c.name.lname, c.name.len);
+	return c.name.len;
 }
 
 void bw_answer_prefetch(const struct bw_zoneset *zs, const uint8_t *q,

@@ -509,6 +509,7 @@ static int workers_alloc(struct start_ctx *s)
 		w->ctx.st = &w->st;
 		w->ctx.answer = s->conf->answer;
 		w->ctx.slot = i;
+		w->ctx.flood = s->conf->flood ? s->conf->flood[i] : NULL;
 		snprintf(name, sizeof(name), "bw_exc_up%u", i);
 		w->to_kernel = rte_ring_create(name, BW_DPDK_RING,
 		                               (int)rte_lcore_to_socket_id(lcore),

@@ -91,6 +91,13 @@ static void handle_burst(struct dp_worker *w, const struct dp_port *p,
 	c->port = &p->addrs;
 	c->offload = p->offload;
 	c->zs = bw_zoneset_current();   /* Once per burst (QSBR reader). */
+	if (c->flood != NULL) {
+		struct bw_flood_req rq;
+		c->pol = bw_flood_policy_current();
+		bw_flood_clock(&rq);
+		c->now_ms = rq.now_ms;
+		c->now_s = rq.now_s;
+	}
 	/* Passes over the burst, so that its cache misses overlap: the frames,
 	 * the table buckets of their names, the nodes, then the answers. */
 	for (uint16_t i = 0; i < n; i++)

@@ -41,6 +41,7 @@ const char *const bw_pkt_drop_names[BW_DROP_MAX] = {
 	[BW_DROP_BAD_ARP] = "bad_neigh", [BW_DROP_DNS] = "dns",
 	[BW_DROP_TOO_BIG] = "too_big", [BW_DROP_NO_ZONES] = "no_zones",
 	[BW_DROP_TX] = "tx_full", [BW_DROP_EXCEPTION] = "exception_full",
+	[BW_DROP_MITIGATED] = "mitigated",
 };
 
 const char *const bw_pkt_exc_names[BW_EXC_MAX] = {
@@ -330,10 +331,22 @@ static enum bw_pkt_verdict udp_query(struct bw_pkt_ctx *c, struct frame *f,
 		room = mtu_room;
 	if (room > 65535 - UDP_HLEN - IPV6_HLEN)
 		room = 65535 - UDP_HLEN - IPV6_HLEN;
-	*dns_len = bw_answer(c->zs, c->answer, c->query, qlen, udp + UDP_HLEN,
-	                     room, 0, &info);
-	if (*dns_len == 0)
-		return drop(c, BW_DROP_DNS);
+	if (c->flood != NULL) {
+		struct bw_flood_req rq = {
+			.addr = f->p + f->l3 + (f->ipv6 ? 8 : 12), .v6 = f->ipv6,
+			.now_ms = c->now_ms, .now_s = c->now_s,
+		};
+		*dns_len = bw_flood_answer(c->flood, c->pol, c->zs, c->answer, &rq,
+		                           c->query, qlen, udp + UDP_HLEN, room, 0,
+		                           &info);
+		if (*dns_len == 0)
+			return drop(c, info.mitigated ? BW_DROP_MITIGATED : BW_DROP_DNS);
+	} else {
+		*dns_len = bw_answer(c->zs, c->answer, c->query, qlen,
+		                     udp + UDP_HLEN, room, 0, &info);
+		if (*dns_len == 0)
+			return drop(c, BW_DROP_DNS);
+	}
 	answer_count(c->st, &info);
 	bw_zone_count_inline(&info, c->slot);
 	return BW_PKT_TX;

@@ -21,6 +21,7 @@
 
 #include "bulwark/answer.h"
 #include "bulwark/dataplane.h"
+#include "bulwark/flood.h"
 
 /*! Addresses of one family a port answers on. */
 #define BW_PKT_ADDRS_MAX 16
@@ -68,6 +69,10 @@ struct bw_pkt_ctx {
 	struct bw_pkt_stats *st;
 	unsigned offload;                    /*!< BW_PKT_OFFLOAD_* bits. */
 	unsigned slot;                       /*!< Row of the zone counters. */
+	struct bw_flood_worker *flood;       /*!< NULL: no mitigation. */
+	const struct bw_flood_policy *pol;   /*!< Snapshot for the burst. */
+	uint64_t now_ms;                     /*!< Monotonic, for the burst. */
+	uint32_t now_s;                      /*!< Wall clock, for cookies. */
 	uint8_t query[BW_PKT_QUERY_MAX];     /*!< Scratch: the query. */
 };
 

@@ -26,6 +26,7 @@ import os
 import re
 import signal
 import socket
+import shutil
 import statistics
 import struct
 import subprocess
@@ -135,13 +136,14 @@ def bulwark_rates(run, args, pcaps, table, apex, mbufs, tmp):
 		for i, p in enumerate(pcaps))
 	conf = os.path.join(tmp, "capacity.conf")
 	with open(conf, "w") as f:
-		f.write('options { pid-file none; edns-udp-size %d; };\n'
+		f.write('options { pid-file none; edns-udp-size %d; directory "%s"; %s };\n'
 			'dataplane {\n\tio dpdk;\n'
 			'\teal-args "-l 0-%d --no-huge -m %d --no-pci --file-prefix %s '
 			'--log-level=lib.eal:warning";\n%s\tworkers 1-%d;\n\tmbufs %d;\n};\n'
-			'zone "%s" { table "%s"; };\n' % (args.edns_udp_size, args.cores,
+			'zone "%s" { table "%s"; };\n%s\n' % (args.edns_udp_size, tmp,
+			args.options, args.cores,
 			eal_memory(mbufs), prefix, ports, args.cores, mbufs, apex,
-			os.path.abspath(table)))
+			os.path.abspath(table), args.top))
 	log = open(os.path.join(tmp, "bulwarkd.log"), "w+")
 	p = run.start([os.path.join(args.build, "controlplane", "bulwarkd"),
 		"-c", conf, "-f"], stdout=log, stderr=subprocess.STDOUT)
@@ -171,6 +173,7 @@ def bulwark_rates(run, args, pcaps, table, apex, mbufs, tmp):
 				max(answers, 1),
 			"rx": cur["rx"] - prev["rx"],
 			"drops": sum(cur["drop"].values()) - sum(prev["drop"].values()),
+			"rx_per_s": (cur["rx"] - prev["rx"]) / (t_cur - t_prev),
 		})
 		prev, t_prev = cur, t_cur
 	final = cur
@@ -230,6 +233,12 @@ def main():
 	ap.add_argument("--no-testpmd", action="store_true",
 		help="do not measure dpdk-testpmd's I/O bound")
 	ap.add_argument("--json", help="also write the results to this file")
+	ap.add_argument("--options", default="",
+		help="statements added to options { } (e.g. a rate-limit block)")
+	ap.add_argument("--top", default="",
+		help="top-level statements added (e.g. a flood-mitigation block)")
+	ap.add_argument("--flood-state",
+		help="a flood.state file (filters) for bulwarkd's directory")
 	args = ap.parse_args()
 	if args.cores < 1 or args.cores >= os.cpu_count():
 		raise SystemExit("CORES must be 1 to %d (one core stays with the "
@@ -246,6 +255,8 @@ def main():
 			pcaps.append(out)
 		frames = pcap_count(pcaps[0])
 		mbufs = args.cores * (frames + 8192) + 16384
+		if args.flood_state:
+			shutil.copy(args.flood_state, os.path.join(tmp, "flood.state"))
 		table = compile_zone(args.build, args.zone, args.origin,
 			os.path.join(tmp, "zone.bwz"))
 		apex = args.origin or table_apex(args.build, table)
@@ -255,6 +266,7 @@ def main():
 			"pcap": args.pcap, "frames": frames, "cores": args.cores,
 			"duration": args.duration, "rounds": args.rounds,
 			"bulwark_qps": qps, "bulwark_qps_per_core": qps / args.cores,
+			"handled_qps": statistics.median(w["rx_per_s"] for w in windows),
 			"busy_cycles_per_query": statistics.median(
 				w["busy_cycles_per_query"] for w in windows),
 			"cycles_per_query": statistics.median(

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 
 struct bw_answer_conf;
+struct bw_flood_worker;
 
 /*! Buckets of bw_pkt_stats.rcode; the last one counts larger rcodes. */
 #define BW_PKT_RCODES 24
@@ -35,6 +36,8 @@ enum bw_pkt_drop {
 	BW_DROP_NO_ZONES,    /*!< No zone set published. */
 	BW_DROP_TX,          /*!< The port did not take the response. */
 	BW_DROP_EXCEPTION,   /*!< The exception path was full or absent. */
+	BW_DROP_MITIGATED,   /*!< Flood mitigation sent nothing (a filter,
+	                          rate limiting, a parent under attack). */
 	BW_DROP_MAX
 };
 
@@ -116,6 +119,9 @@ struct bw_dpdk_conf {
 	unsigned mbufs;           /*!< Mbufs per socket; 0: enough for the
 	                               queues. */
 	const struct bw_answer_conf *answer;  /*!< Must outlive the workers. */
+	struct bw_flood_worker *const *flood; /*!< Worker i uses flood[i];
+	                               NULL: no mitigation.  Must outlive the
+	                               workers. */
 	void (*log)(const char *msg);  /*!< Start-up messages; may be NULL. */
 };
 

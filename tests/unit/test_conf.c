@@ -556,6 +556,382 @@ static void test_addr_text(void **state)
 	bw_conf_free(c);
 }
 
+/* ---- rate-limit, cookies, flood-mitigation. ---- */
+
+static void prefix_is(const struct bw_prefix *pf, const char *text,
+                      unsigned len)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	assert_non_null(inet_ntop(pf->v6 ? AF_INET6 : AF_INET, pf->addr, buf,
+	                          sizeof(buf)));
+	assert_string_equal(buf, text);
+	assert_int_equal(pf->len, len);
+}
+
+/* Compares every field of the flood-mitigation settings. */
+static void flood_is(const struct bw_conf_flood *f,
+                     const struct bw_conf_flood *want)
+{
+	assert_int_equal(f->present, want->present);
+	assert_int_equal(f->enabled, want->enabled);
+	assert_int_equal(f->interval_ms, want->interval_ms);
+	assert_int_equal(f->nxdomain_rate, want->nxdomain_rate);
+	assert_int_equal(f->distinct_rate, want->distinct_rate);
+	assert_int_equal(f->release_percent, want->release_percent);
+	assert_int_equal(f->hold_down, want->hold_down);
+	assert_int_equal(f->attack_action, want->attack_action);
+	assert_int_equal(f->attack_rate, want->attack_rate);
+	assert_int_equal(f->filter_rate, want->filter_rate);
+	assert_int_equal(f->sample, want->sample);
+	assert_int_equal(f->log_rate, want->log_rate);
+}
+
+static void test_flood_full(void **state)
+{
+	static const uint8_t k0[16] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
+	                                12, 13, 14, 15 };
+	static const uint8_t k1[16] = { 0xff, 0xee, 0xdd, 0xcc, 0xbb, 0xaa, 0x99,
+	                                0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22,
+	                                0x11, 0x00 };
+	struct bw_conf *c = load_good(
+		"options { listen-on { ::1; };\n"
+		" rate-limit {\n"
+		"  responses-per-second 5; referrals-per-second 6;\n"
+		"  nodata-per-second 7; nxdomains-per-second 8;\n"
+		"  errors-per-second 9; all-per-second 1000;\n"
+		"  window 3600; slip 10; ipv4-prefix-length 32;\n"
+		"  ipv6-prefix-length 128; qps-scale 250; log-only yes;\n"
+		"  max-table-size 100000;\n"
+		"  exempt-clients { 192.0.2.0/24; 2001:db8::/32; 198.51.100.7;\n"
+		"                   ::1; 0.0.0.0/0; };\n"
+		" };\n"
+		" cookie-secret \"000102030405060708090a0b0c0d0e0f\";\n"
+		" cookie-secret \"FFEEDDCCBBAA99887766554433221100\";\n"
+		" cookie-algorithm siphash24;\n"
+		" answer-cookie no;\n"
+		"};\n"
+		"flood-mitigation {\n"
+		" interval 100; nxdomain-rate 2000; distinct-rate 800;\n"
+		" release-percent 25; hold-down 60; attack-action require-cookie;\n"
+		" attack-nxdomains-per-second 50; filter-responses-per-second 20;\n"
+		" sample 16; log-rate 5; enable no;\n"
+		"};\n");
+	const struct bw_rrl_conf *r = &c->rrl;
+
+	(void)state;
+	assert_true(r->enabled);
+	assert_int_equal(r->rate[BW_RRL_RESPONSE], 5);
+	assert_int_equal(r->rate[BW_RRL_REFERRAL], 6);
+	assert_int_equal(r->rate[BW_RRL_NODATA], 7);
+	assert_int_equal(r->rate[BW_RRL_NXDOMAIN], 8);
+	assert_int_equal(r->rate[BW_RRL_ERROR], 9);
+	assert_int_equal(r->rate[BW_RRL_ALL], 1000);
+	assert_int_equal(r->window, 3600);
+	assert_int_equal(r->slip, 10);
+	assert_int_equal(r->ipv4_prefix, 32);
+	assert_int_equal(r->ipv6_prefix, 128);
+	assert_int_equal(r->qps_scale, 250);
+	assert_true(r->log_only);
+	assert_int_equal(r->table_size, 100000);
+	assert_int_equal(r->nexempt, 5);
+	assert_int_equal(c->ncookie_secrets, 2);
+	assert_memory_equal(c->cookie_secret[0].key, k0, 16);
+	assert_memory_equal(c->cookie_secret[1].key, k1, 16);
+	assert_false(c->answer_cookie);
+	flood_is(&c->flood, &(struct bw_conf_flood){
+		.present = true, .enabled = false, .interval_ms = 100,
+		.nxdomain_rate = 2000, .distinct_rate = 800, .release_percent = 25,
+		.hold_down = 60, .attack_action = BW_FLOOD_REQUIRE_COOKIE,
+		.attack_rate = 50, .filter_rate = 20, .sample = 16, .log_rate = 5 });
+	bw_conf_free(c);
+}
+
+/* No block: RRL off with BIND's defaults, cookies answered, detection on. */
+static void test_flood_defaults(void **state)
+{
+	struct bw_conf_flood want = {
+		.present = false, .enabled = true, .interval_ms = 250,
+		.nxdomain_rate = 1000, .distinct_rate = 500, .release_percent = 50,
+		.hold_down = 10, .attack_action = BW_FLOOD_RATE_LIMIT,
+		.attack_rate = 100, .filter_rate = 100, .sample = 0, .log_rate = 10 };
+	struct bw_conf *c = load_good("options { listen-on { ::1; }; };\n");
+
+	(void)state;
+	assert_false(c->rrl.enabled);
+	for (size_t k = 0; k < BW_RRL_CLASSES; k++)
+		assert_int_equal(c->rrl.rate[k], 0);
+	assert_int_equal(c->rrl.window, 15);
+	assert_int_equal(c->rrl.slip, 2);
+	assert_int_equal(c->rrl.ipv4_prefix, 24);
+	assert_int_equal(c->rrl.ipv6_prefix, 56);
+	assert_int_equal(c->rrl.qps_scale, 0);
+	assert_false(c->rrl.log_only);
+	assert_int_equal(c->rrl.table_size, 20000);
+	assert_int_equal(c->rrl.nexempt, 0);
+	assert_int_equal(c->ncookie_secrets, 0);
+	assert_true(c->answer_cookie);
+	flood_is(&c->flood, &want);
+	bw_conf_free(c);
+	/* Empty blocks: the same values, present. */
+	c = load_good("options { listen-on { ::1; }; rate-limit { }; };\n"
+	              "flood-mitigation { };\n");
+	assert_true(c->rrl.enabled);
+	assert_int_equal(c->rrl.rate[BW_RRL_NXDOMAIN], 0);
+	want.present = true;
+	flood_is(&c->flood, &want);
+	bw_conf_free(c);
+}
+
+/* The class limits default to responses-per-second, in any order;
+ * all-per-second does not. */
+static void test_rrl_default_rates(void **state)
+{
+	struct bw_conf *c = load_good(
+		"options { listen-on { ::1; };\n"
+		" rate-limit { errors-per-second 3; nxdomains-per-second 0;\n"
+		"  responses-per-second 10; }; };\n");
+
+	(void)state;
+	assert_int_equal(c->rrl.rate[BW_RRL_RESPONSE], 10);
+	assert_int_equal(c->rrl.rate[BW_RRL_REFERRAL], 10);
+	assert_int_equal(c->rrl.rate[BW_RRL_NODATA], 10);
+	assert_int_equal(c->rrl.rate[BW_RRL_NXDOMAIN], 0);
+	assert_int_equal(c->rrl.rate[BW_RRL_ERROR], 3);
+	assert_int_equal(c->rrl.rate[BW_RRL_ALL], 0);
+	bw_conf_free(c);
+	c = load_good("options { listen-on { ::1; };\n"
+	              " rate-limit { Responses-Per-Second 7; log-only false; }; };\n");
+	for (size_t k = 0; k < BW_RRL_CLASSES; k++)
+		assert_int_equal(c->rrl.rate[k], k == BW_RRL_ALL ? 0 : 7);
+	assert_false(c->rrl.log_only);
+	bw_conf_free(c);
+}
+
+static void test_rrl_exempt(void **state)
+{
+	struct bw_conf *c = load_good(
+		"options { listen-on { ::1; };\n"
+		" rate-limit { exempt-clients { 192.0.2.0/24; 2001:db8::/32;\n"
+		"  198.51.100.7; 2001:db8:1::53; 10.0.0.0/8; ::/0; }; }; };\n");
+	const struct bw_prefix *e = c->rrl.exempt;
+
+	(void)state;
+	assert_int_equal(c->rrl.nexempt, 6);
+	prefix_is(&e[0], "192.0.2.0", 24);
+	assert_false(e[0].v6);
+	prefix_is(&e[1], "2001:db8::", 32);
+	assert_true(e[1].v6);
+	prefix_is(&e[2], "198.51.100.7", 32);
+	assert_false(e[2].v6);
+	prefix_is(&e[3], "2001:db8:1::53", 128);
+	assert_true(e[3].v6);
+	prefix_is(&e[4], "10.0.0.0", 8);
+	prefix_is(&e[5], "::", 0);
+	assert_true(e[5].v6);
+	bw_conf_free(c);
+}
+
+/* min-table-size is accepted (BIND configs) with a warning. */
+static void test_rrl_min_table_size(void **state)
+{
+	struct bw_conf *c;
+	struct seen s;
+
+	(void)state;
+	assert_int_equal(load_text("options { listen-on { ::1; };\n"
+	                           " rate-limit { min-table-size 500; }; };\n",
+	                           &c, &s), 0);
+	assert_int_equal(s.warnings, 1);
+	assert_int_equal(c->rrl.table_size, 20000);
+	bw_conf_free(c);
+}
+
+#define O "options { listen-on { ::1; };\n"
+#define RL O " rate-limit {\n"
+
+static void test_bad_rate_limit(void **state)
+{
+	(void)state;
+	expect_error(RL "  responses-per-second 1001; }; };\n", 3,
+	             "responses-per-second: '1001' is not a number from 0 to 1000");
+	expect_error(RL "  all-per-second -1; }; };\n", 3,
+	             "all-per-second: '-1' is not a number from 0 to 1000");
+	expect_error(RL "  errors-per-second many; }; };\n", 3,
+	             "errors-per-second: 'many' is not a number from 0 to 1000");
+	expect_error(RL "  responses-per-second size 1232 ratio 0.5 10; }; };\n", 3,
+	             "responses-per-second: 'size' is not supported");
+	expect_error(RL "  nxdomains-per-second\n ratio 0.5 10; }; };\n", 4,
+	             "nxdomains-per-second: 'ratio' is not supported");
+	expect_error(RL "  window 0; }; };\n", 3,
+	             "window: '0' is not a number from 1 to 3600");
+	expect_error(RL "  window 3601; }; };\n", 3,
+	             "window: '3601' is not a number from 1 to 3600");
+	expect_error(RL "  slip 11; }; };\n", 3,
+	             "slip: '11' is not a number from 0 to 10");
+	expect_error(RL "  ipv4-prefix-length 33; }; };\n", 3,
+	             "ipv4-prefix-length: '33' is not a number from 0 to 32");
+	expect_error(RL "  ipv6-prefix-length 129; }; };\n", 3,
+	             "ipv6-prefix-length: '129' is not a number from 0 to 128");
+	expect_error(RL "  qps-scale -5; }; };\n", 3,
+	             "qps-scale: '-5' is not a number from 0 to 4294967295");
+	expect_error(RL "  max-table-size 0; }; };\n", 3,
+	             "max-table-size: '0' is not a number from 1 to 16777216");
+	expect_error(RL "  min-table-size 0; }; };\n", 3,
+	             "min-table-size: '0' is not a number from 1 to 16777216");
+	expect_error(RL "  log-only maybe; }; };\n", 3,
+	             "log-only: expected yes or no, found 'maybe'");
+	expect_error(RL "  responses 5; }; };\n", 3,
+	             "unknown statement 'responses' in rate-limit");
+	expect_error(RL "  window 5;\n  window 6; }; };\n", 4,
+	             "duplicate 'window' (first at");
+	expect_error(RL "  slip 1 2; }; };\n", 3, "'slip': unexpected '2'");
+	expect_error(O " rate-limit { };\n rate-limit { }; };\n", 3,
+	             "duplicate 'rate-limit'");
+	expect_error(O " rate-limit;\n};\n", 2, "'rate-limit' needs a { ... } block");
+	expect_error(O " rate-limit yes { };\n};\n", 2,
+	             "'rate-limit': unexpected 'yes'");
+}
+
+static void test_bad_exempt(void **state)
+{
+	char text[4096];
+	size_t n;
+
+	(void)state;
+	expect_error(RL "  exempt-clients {\n !192.0.2.1; }; }; };\n", 4,
+	             "exempt-clients: negation ('!192.0.2.1') is not supported here");
+	expect_error(RL "  exempt-clients { 192.0.2.0/24;\n ! 192.0.2.1; }; }; };\n",
+	             4, "negation ('!') is not supported here");
+	expect_error(RL "  exempt-clients {\n any; }; }; };\n", 4,
+	             "exempt-clients: 'any' is not an address or prefix (ACL names "
+	             "and keys are not supported here)");
+	expect_error(RL "  exempt-clients {\n trusted; }; }; };\n", 4,
+	             "'trusted' is not an address or prefix");
+	expect_error(RL "  exempt-clients {\n key k1; }; }; };\n", 4,
+	             "'key' is not an address or prefix");
+	expect_error(RL "  exempt-clients {\n 192.0.2.0/33; }; }; };\n", 4,
+	             "'192.0.2.0/33' is not an address or prefix");
+	expect_error(RL "  exempt-clients {\n 2001:db8::/129; }; }; };\n", 4,
+	             "'2001:db8::/129' is not an address or prefix");
+	expect_error(RL "  exempt-clients {\n 192.0.2.0/; }; }; };\n", 4,
+	             "'192.0.2.0/' is not an address or prefix");
+	expect_error(RL "  exempt-clients {\n fe80::1%lo; }; }; };\n", 4,
+	             "'fe80::1%lo' is not an address or prefix");
+	expect_error(RL "  exempt-clients {\n 192.0.2.1/24; }; }; };\n", 4,
+	             "exempt-clients: '192.0.2.1/24' has bits set after the prefix "
+	             "length");
+	expect_error(RL "  exempt-clients {\n 2001:db8::1/64; }; }; };\n", 4,
+	             "'2001:db8::1/64' has bits set after the prefix length");
+	expect_error(RL "  exempt-clients 192.0.2.1; }; };\n", 3,
+	             "'exempt-clients': unexpected '192.0.2.1'");
+	/* BW_RRL_EXEMPT_MAX entries, one a line, then one more. */
+	n = (size_t)snprintf(text, sizeof(text), RL "  exempt-clients {\n");
+	for (unsigned i = 0; i <= BW_RRL_EXEMPT_MAX; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, " 10.0.%u.0/24;\n", i);
+	snprintf(text + n, sizeof(text) - n, " }; }; };\n");
+	expect_error(text, 4 + BW_RRL_EXEMPT_MAX, "exempt-clients: more than 64 entries");
+}
+
+static void test_bad_cookies(void **state)
+{
+	(void)state;
+	expect_error(O " cookie-secret\n \"000102030405060708090a0b0c0d0e0g\"; };\n", 3,
+	             "cookie-secret must be 32 hexadecimal digits (siphash24)");
+	expect_error(O " cookie-secret \"000102030405060708090a0b0c0d0e\"; };\n", 2,
+	             "cookie-secret must be 32 hexadecimal digits (siphash24)");
+	expect_error(O " cookie-secret \"000102030405060708090a0b0c0d0e0f00\"; };\n",
+	             2, "cookie-secret must be 32 hexadecimal digits (siphash24)");
+	expect_error(O " cookie-secret \"000102030405060708090a0b0c0d0e0f"
+	             "101112131415161718191a1b1c1d1e1f\"; };\n", 2,
+	             "cookie-secret must be 32 hexadecimal digits (siphash24)");
+	expect_error(O " cookie-secret \"\"; };\n", 2,
+	             "cookie-secret must be 32 hexadecimal digits (siphash24)");
+	expect_error(O " cookie-secret 000102030405060708090a0b0c0d0e0f;\n"
+	             " cookie-secret \"101112131415161718191a1b1c1d1e1f\";\n"
+	             " cookie-secret \"202122232425262728292a2b2c2d2e2f\"; };\n", 4,
+	             "cookie-secret: at most 2 (the first makes cookies, the second "
+	             "only verifies them)");
+	expect_error(O " cookie-secret; };\n", 2, "'cookie-secret': missing argument");
+	expect_error(O " cookie-algorithm aes; };\n", 2,
+	             "cookie-algorithm: only siphash24 is supported, found 'aes'");
+	expect_error(O " cookie-algorithm siphash24;\n cookie-algorithm siphash24; };\n",
+	             3, "duplicate 'cookie-algorithm'");
+	expect_error(O " answer-cookie sometimes; };\n", 2,
+	             "answer-cookie: expected yes or no, found 'sometimes'");
+}
+
+#define FM O "};\nflood-mitigation {\n"
+
+static void test_bad_flood(void **state)
+{
+	(void)state;
+	expect_error(FM " interval 99; };\n", 4,
+	             "interval: '99' is not a number from 100 to 1000");
+	expect_error(FM " interval 1001; };\n", 4,
+	             "interval: '1001' is not a number from 100 to 1000");
+	expect_error(FM " nxdomain-rate 0; };\n", 4,
+	             "nxdomain-rate: '0' is not a number from 1 to 1000000");
+	expect_error(FM " distinct-rate 1000001; };\n", 4,
+	             "distinct-rate: '1000001' is not a number from 1 to 1000000");
+	expect_error(FM " release-percent 0; };\n", 4,
+	             "release-percent: '0' is not a number from 1 to 100");
+	expect_error(FM " release-percent 101; };\n", 4,
+	             "release-percent: '101' is not a number from 1 to 100");
+	expect_error(FM " hold-down 0; };\n", 4,
+	             "hold-down: '0' is not a number from 1 to 3600");
+	expect_error(FM " hold-down 3601; };\n", 4,
+	             "hold-down: '3601' is not a number from 1 to 3600");
+	expect_error(FM " attack-action refuse; };\n", 4,
+	             "attack-action: expected none, rate-limit, require-cookie or "
+	             "drop, found 'refuse'");
+	expect_error(FM " attack-action; };\n", 4, "'attack-action': missing argument");
+	expect_error(FM " attack-nxdomains-per-second 0; };\n", 4,
+	             "attack-nxdomains-per-second: '0' is not a number from 1 to "
+	             "1000000");
+	expect_error(FM " filter-responses-per-second x; };\n", 4,
+	             "filter-responses-per-second: 'x' is not a number from 1 to "
+	             "1000000");
+	expect_error(FM " sample -1; };\n", 4,
+	             "sample: '-1' is not a number from 0 to 1000000");
+	expect_error(FM " log-rate 0; };\n", 4,
+	             "log-rate: '0' is not a number from 1 to 1000");
+	expect_error(FM " enable on; };\n", 4,
+	             "enable: expected yes or no, found 'on'");
+	expect_error(FM " threshold 5; };\n", 4,
+	             "unknown statement 'threshold' in flood-mitigation");
+	expect_error(FM " sample 1;\n sample 2; };\n", 5, "duplicate 'sample'");
+	expect_error(FM "};\nflood-mitigation { };\n", 5,
+	             "duplicate 'flood-mitigation'");
+	expect_error(O "};\nflood-mitigation;\n", 3,
+	             "'flood-mitigation' needs a { ... } block");
+	expect_error(O " flood-mitigation { };\n};\n", 2,
+	             "unknown statement 'flood-mitigation' in options");
+}
+
+/* Every action name is accepted. */
+static void test_flood_actions(void **state)
+{
+	static const char *const names[] = { "none", "rate-limit",
+	                                     "require-cookie", "DROP" };
+	static const enum bw_flood_action want[] = {
+		BW_FLOOD_NONE, BW_FLOOD_RATE_LIMIT, BW_FLOOD_REQUIRE_COOKIE,
+		BW_FLOOD_DROP };
+	char text[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		struct bw_conf *c;
+
+		snprintf(text, sizeof(text), FM " attack-action %s; enable yes; };\n",
+		         names[i]);
+		c = load_good(text);
+		assert_int_equal(c->flood.attack_action, want[i]);
+		assert_true(c->flood.enabled);
+		bw_conf_free(c);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -576,6 +952,16 @@ int main(void)
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_all_errors_reported),
 		cmocka_unit_test(test_addr_text),
+		cmocka_unit_test(test_flood_full),
+		cmocka_unit_test(test_flood_defaults),
+		cmocka_unit_test(test_rrl_default_rates),
+		cmocka_unit_test(test_rrl_exempt),
+		cmocka_unit_test(test_rrl_min_table_size),
+		cmocka_unit_test(test_bad_rate_limit),
+		cmocka_unit_test(test_bad_exempt),
+		cmocka_unit_test(test_bad_cookies),
+		cmocka_unit_test(test_bad_flood),
+		cmocka_unit_test(test_flood_actions),
 	};
 
 	return cmocka_run_group_tests(tests, setup_dir, remove_dir);

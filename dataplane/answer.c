@@ -106,7 +106,7 @@ static void lower_copy(uint8_t *dst, const uint8_t *src, size_t len)
 }
 
 /* Reads the question name (no compression allowed) at offset 12. */
-static bool parse_qname(struct actx *c)
+static bool scan_qname(struct actx *c)
 {
 	struct nm *n = &c->name;
 	size_t pos = BW_HDR_LEN, len = 0;
@@ -135,7 +135,15 @@ static bool parse_qname(struct actx *c)
 	c->qtype = bw_get16(c->q + pos);
 	c->qclass = bw_get16(c->q + pos + 2);
 	c->qend = pos + 4;
-	nm_hash(n);
+	return true;
+}
+
+/* ... and hashes its suffixes. */
+static bool parse_qname(struct actx *c)
+{
+	if (!scan_qname(c))
+		return false;
+	nm_hash(&c->name);
 	return true;
 }
 
@@ -1240,7 +1248,7 @@ size_t bw_answer_qname(const uint8_t *q, size_t qlen, uint8_t *lname)
 		return 0;
 	c.q = q;
 	c.qlen = qlen;
-	if (!parse_qname(&c))
+	if (!scan_qname(&c))
 		return 0;
 	memcpy(lname, c.name.lname, c.name.len);
 	return c.name.len;

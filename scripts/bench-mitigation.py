@@ -6,12 +6,13 @@
 
 Generates a zone (gen-zone.py) and two query pcaps (gen-query-pcap.py gen,
 10,000 sources): the normal mix (70% positive, 20% NXDOMAIN, 10% NODATA)
-and the flood mix (100% NXDOMAIN: random labels under existing parents).
+and the flood mix (100% NXDOMAIN: random labels under the apex, which the
+detector flags: with it on, the flood is mostly dropped).
 Each is replayed through one DPDK worker (scripts/capacity.py: net_pcap with
-infinite_rx) with the mitigation off (no rate-limit, answer-cookie no,
-detection off) and on (rate-limit with BIND-like limits, cookies, detection
-every 250 ms, 10 Hyperscan filters that do not match), alternating off/on
-in each round.  Reports queries handled per second per core (frames the
+infinite_rx) in four modes, one after the other in each round: off (no
+rate-limit, answer-cookie no, detection off), detect (cookies answered,
+sketches fed, attack actions), rrl (plus rate-limit with BIND-like limits)
+and full (plus 10 Hyperscan filters that match nothing).  Reports queries handled per second per core (frames the
 worker took, answered or not: with the mitigation on, the flood mix is
 mostly dropped once its parents are flagged) and the on/off ratio; the
 median of the rounds.  Run as root on an otherwise idle machine.
@@ -28,15 +29,16 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
 
-OFF = {
-	"options": "answer-cookie no;",
-	"top": "flood-mitigation { enable no; };",
-}
-ON = {
-	"options": "rate-limit { responses-per-second 1000; nxdomains-per-second 100; "
-		"window 5; slip 2; };",
-	"top": "flood-mitigation { interval 250; nxdomain-rate 5000; distinct-rate 2000; "
-		"attack-action rate-limit; };",
+RRL = ("rate-limit { responses-per-second 1000; nxdomains-per-second 100; "
+	"window 5; slip 2; };")
+DETECT = ("flood-mitigation { interval 250; nxdomain-rate 5000; distinct-rate 2000; "
+	"attack-action rate-limit; };")
+# name: (options, top-level statements, with filters)
+MODES = {
+	"off": ("answer-cookie no;", "flood-mitigation { enable no; };", False),
+	"detect": ("", DETECT, False),
+	"rrl": (RRL, DETECT, False),
+	"full": (RRL, DETECT, True),
 }
 FILTERS = [r"^[a-z0-9]{40}\.", r"\.evil\.example\.$", "xn--", r"^_[a-z]+\._tcp\.",
 	r"(^|\.)ddos[0-9]+\.", "spam-", r"^[0-9]{30}", r"\.test\.invalid\.$",
@@ -52,12 +54,19 @@ def make_inputs(args, tmp):
 	run([sys.executable, os.path.join(HERE, "gen-zone.py"), "-n", str(args.names),
 		"-o", zone, "-q", os.path.join(tmp, "q.txt"), "--queries", "1",
 		"--origin", "bench.example."], stdout=subprocess.DEVNULL)
+	# The flood: random labels under the apex only (drawn from a zone
+	# that has nothing else; against the big zone they are NXDOMAIN too).
+	apex = os.path.join(tmp, "apex.db")
+	with open(apex, "w") as f:
+		f.write("$ORIGIN bench.example.\n$TTL 3600\n@ SOA ns1 h 1 7200 3600 "
+			"1209600 300\n@ NS ns1\nns1 A 192.0.2.1\n")
 	pcaps = {}
-	for mix, weights in (("normal", ["--positive", "7", "--nxdomain", "2", "--nodata", "1"]),
-	                     ("flood", ["--positive", "0", "--nxdomain", "1"])):
+	for mix, src, weights in (
+			("normal", zone, ["--positive", "7", "--nxdomain", "2", "--nodata", "1"]),
+			("flood", apex, ["--positive", "0", "--nxdomain", "1"])):
 		out = os.path.join(tmp, mix + ".pcap")
 		run([sys.executable, os.path.join(HERE, "gen-query-pcap.py"), "gen",
-			"--zone", zone, "--origin", "bench.example.", "-o", out,
+			"--zone", src, "--origin", "bench.example.", "-o", out,
 			"-n", str(args.queries), "--sources", "10000", "--seed", "7"] + weights,
 			stdout=subprocess.DEVNULL)
 		pcaps[mix] = out
@@ -74,8 +83,8 @@ def capacity(args, pcap, zone, mode, state, tmp):
 	cmd = [sys.executable, os.path.join(HERE, "capacity.py"), pcap, zone, "1",
 		"--origin", "bench.example.", "--no-testpmd", "--rounds", "1",
 		"--duration", str(args.duration), "--json", out,
-		"--options", mode["options"], "--top", mode["top"]]
-	if mode is ON:
+		"--options", mode[0], "--top", mode[1]]
+	if mode[2]:
 		cmd += ["--flood-state", state]
 	run(cmd, stdout=subprocess.DEVNULL)
 	with open(out) as f:
@@ -96,9 +105,9 @@ def main():
 		zone, pcaps, state = make_inputs(args, tmp)
 		res = {}
 		for mix in ("normal", "flood"):
-			res[mix] = {"off": [], "on": []}
+			res[mix] = {name: [] for name in MODES}
 			for r in range(args.rounds):
-				for name, mode in (("off", OFF), ("on", ON)):
+				for name, mode in MODES.items():
 					c = capacity(args, pcaps[mix], zone, mode, state, tmp)
 					res[mix][name].append({"handled": c["handled_qps"],
 						"answered": c["bulwark_qps"], "drop": c["drop"]})
@@ -107,16 +116,18 @@ def main():
 						c["bulwark_qps"] / 1e6), flush=True)
 	finally:
 		subprocess.run(["rm", "-rf", tmp])
-	print("\n| mix | mitigation off (Mqps/core) | on (Mqps/core) | on/off | answered with it on |")
-	print("|---|---|---|---|---|")
+	print("\nQueries handled per second by one worker core (median of %d rounds); "
+		"ratio to off in parentheses; answered with everything on:\n" % args.rounds)
+	print("| mix | " + " | ".join(MODES) + " | answered (full) |")
+	print("|---" * (len(MODES) + 2) + "|")
 	summary = {}
 	for mix in ("normal", "flood"):
-		off = statistics.median(x["handled"] for x in res[mix]["off"])
-		on = statistics.median(x["handled"] for x in res[mix]["on"])
-		ans = statistics.median(x["answered"] for x in res[mix]["on"])
-		summary[mix] = {"off": off, "on": on, "ratio": on / off, "answered_on": ans}
-		print("| %s | %.3f | %.3f | %.3f | %.3f Mqps |" % (mix, off / 1e6, on / 1e6,
-			on / off, ans / 1e6))
+		med = {m: statistics.median(x["handled"] for x in res[mix][m]) for m in MODES}
+		ans = statistics.median(x["answered"] for x in res[mix]["full"])
+		summary[mix] = {"handled": med, "answered_full": ans,
+			"ratio": {m: med[m] / med["off"] for m in MODES}}
+		print("| %s | " % mix + " | ".join("%.3f (%.2f)" % (med[m] / 1e6,
+			med[m] / med["off"]) for m in MODES) + " | %.3f |" % (ans / 1e6))
 	if args.json:
 		with open(args.json, "w") as f:
 			json.dump({"summary": summary, "rounds": res}, f, indent=1)

@@ -729,13 +729,37 @@ static struct bw_json *released_json(const struct bw_floodctl *fc)
 	return arr;
 }
 
+/* Indexes of the \a n largest of \a count[0..total), largest first. */
+static unsigned top(const uint32_t *count, size_t stride, unsigned total,
+                    unsigned idx[TOP_SHOWN])
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < total; i++) {
+		uint32_t c = *(const uint32_t *)((const char *)count + i * stride);
+		unsigned at = n < TOP_SHOWN ? n++ : TOP_SHOWN;
+
+		while (at > 0 && *(const uint32_t *)((const char *)count +
+		                                     idx[at - 1] * stride) < c) {
+			if (at < TOP_SHOWN)
+				idx[at] = idx[at - 1];
+			at--;
+		}
+		if (at < TOP_SHOWN)
+			idx[at] = i;
+	}
+	return n;
+}
+
 static struct bw_json *parents_json(const struct bw_sketch *m, double secs)
 {
 	struct bw_json *arr = bw_json_arr();
 	char text[BW_NAME_TEXT_MAX];
+	unsigned idx[TOP_SHOWN];
+	unsigned n = top(&m->parent[0].count, sizeof(m->parent[0]), m->nparents, idx);
 
-	for (unsigned i = 0; i < m->nparents && i < TOP_SHOWN; i++) {
-		const struct bw_sk_parent *p = &m->parent[i];
+	for (unsigned i = 0; i < n; i++) {
+		const struct bw_sk_parent *p = &m->parent[idx[i]];
 		struct bw_json *o = bw_json_obj();
 
 		name_text(p->name, text);
@@ -753,9 +777,11 @@ static struct bw_json *sources_json(const struct bw_sketch *m, double secs)
 {
 	struct bw_json *arr = bw_json_arr();
 	char addr[INET6_ADDRSTRLEN], text[INET6_ADDRSTRLEN + 8];
+	unsigned idx[TOP_SHOWN];
+	unsigned n = top(&m->source[0].queries, sizeof(m->source[0]), m->nsources, idx);
 
-	for (unsigned i = 0; i < m->nsources && i < TOP_SHOWN; i++) {
-		const struct bw_sk_source *s = &m->source[i];
+	for (unsigned i = 0; i < n; i++) {
+		const struct bw_sk_source *s = &m->source[idx[i]];
 		struct bw_json *o = bw_json_obj();
 
 		inet_ntop(s->v6 ? AF_INET6 : AF_INET, s->addr, addr, sizeof(addr));

@@ -60,7 +60,8 @@ struct bw_sketch {
 	/* Kept by the functions below, not part of the summary: open-
 	 * addressed indexes of parent[] and source[] (slot + 1, 0 for empty),
 	 * and bit masks of the slots known to hold the smallest count (0 for
-	 * not known). */
+	 * not known).  bw_sketch_merge() ignores and rebuilds them; a sketch
+	 * changed by hand must not be counted into afterwards. */
 	uint8_t pidx[BW_SK_INDEX];
 	uint8_t sidx[BW_SK_INDEX];
 	uint64_t pmin;

@@ -56,6 +56,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.normpath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(HERE, "..", "diff"))
 
+import dns.edns  # noqa: E402
 import dns.exception  # noqa: E402
 import dns.message  # noqa: E402
 import dns.query  # noqa: E402
@@ -1304,6 +1305,87 @@ def check_reload_failed_zone(c):
 
 # ---- 6. Restarts. ----
 
+# ---- Flood mitigation through the control socket. ----
+
+def answered(port, name):
+	"""The rcode text of a UDP answer, or None when nothing came."""
+	try:
+		return dns.rcode.to_text(dns_query(port, name, timeout=0.5).rcode())
+	except dns.exception.Timeout:
+		return None
+
+
+def check_filters(c):
+	d = c.d
+	z1, z2 = sorted(d.served())[:2]   # two zones served now, e.g. "b.test."
+	f1 = d.ctl_ok("filter-add", "^bad[0-9]+\\." + re.escape(z1) + "$", "drop",
+		json_out=True)
+	f2 = d.ctl_ok("filter-add", "--literal", "refuse-me", "refuse", z2, json_out=True)
+	assert f1["action"] == "drop" and f1["literal"] is False and f1["zone"] is None, f1
+	assert f2["literal"] is True and f2["zone"] == z2 and f2["id"] > f1["id"], f2
+	# in force for every query after the reply
+	assert answered(d.port, "bad12." + z1) is None, "a dropped name was answered"
+	assert answered(d.port, ("bad12." + z1).upper()) is None, "filters are not caseless"
+	assert answered(d.port, "x.refuse-me." + z2) == "REFUSED"
+	assert answered(d.port, "x.refuse-me." + z1) == "NXDOMAIN", "a zone filter applied outside it"
+	assert answered(d.port, "good." + z1) == "NXDOMAIN"
+	# a bad pattern: Hyperscan's message, nothing changes
+	before = d.ctl_ok("filter-list", json_out=True)["filters"]
+	err = d.ctl_fail(1, "filter-add", "a(b", "drop")
+	assert "bad-argument" in err and "pattern" in err and "parenthes" in err.lower(), err
+	assert d.ctl_ok("filter-list", json_out=True)["filters"] == before
+	err = d.ctl_fail(1, "filter-del", "999")
+	assert "no filter 999" in err, err
+	rep = d.req("filter-add", {"pattern": "x", "action": "explode"})
+	assert error_code(rep) == "bad-argument", rep
+	text = d.ctl_ok("filter-list")
+	assert "refuse-me" in text and "drop" in text, text
+	# removed: answered again
+	d.ctl_ok("filter-del", f1["id"])
+	assert answered(d.port, "bad12." + z1) == "NXDOMAIN", "still dropped after filter-del"
+	c.filters_kept = d.ctl_ok("filter-list", json_out=True)["filters"]
+	assert [f["id"] for f in c.filters_kept] == [f2["id"]], c.filters_kept
+	st = os.stat(os.path.join(d.dir, "flood.state"))
+	assert st.st_mode & 0o777 == 0o600, "flood.state mode %o" % (st.st_mode & 0o777)
+
+
+def check_cookie_secret(c):
+	d = c.d
+	first = d.ctl_ok("cookie-secret", json_out=True)
+	assert len(first["current"]) == 16 and first["previous"] is None, first
+	rolled = d.ctl_ok("cookie-secret", "00112233445566778899aabbccddeeff", json_out=True)
+	assert rolled["previous"] == first["current"] and rolled["current"] != first["current"], rolled
+	rep = d.req("cookie-secret", {"secret": "xyz"})
+	assert error_code(rep) == "bad-argument", rep
+	assert d.ctl_ok("cookie-secret", json_out=True) == rolled, "a refused secret changed something"
+	# a query with a client cookie gets one back
+	q = dns.message.make_query(sorted(d.served())[0], "SOA", use_edns=0, options=[
+		dns.edns.GenericOption(dns.edns.COOKIE, bytes(range(8)))])
+	r = dns.query.udp(q, "127.0.0.1", port=d.port, timeout=2)
+	ck = [o for o in r.options if o.otype == dns.edns.COOKIE]
+	assert ck and len(ck[0].to_wire()) == 24 and ck[0].to_wire()[:8] == bytes(range(8)), r.options
+	dropped = d.ctl_ok("cookie-secret", "--drop-previous", json_out=True)
+	assert dropped["previous"] is None and dropped["current"] == rolled["current"], dropped
+	c.cookie_kept = dropped
+
+
+def check_flood_status(c):
+	d = c.d
+	st = d.ctl_ok("flood-status", json_out=True)
+	for key in ("settings", "attacks", "released", "top_parents", "top_sources",
+			"last_interval", "samples", "counters"):
+		assert key in st, "flood-status lacks %s: %s" % (key, sorted(st))
+	assert st["settings"]["filters"] == len(c.filters_kept), st["settings"]
+	assert st["counters"]["filter_drop"] >= 2 and st["counters"]["filter_refuse"] >= 1, st["counters"]
+	assert st["counters"]["cookie_client"] >= 1, st["counters"]
+	stats = d.ctl_ok("stats", json_out=True)
+	assert stats["flood"]["filter_drop"] >= 2, stats.get("flood")
+	prom = d.ctl_ok("stats", "--prometheus")
+	assert re.search(r"^bulwark_flood_filter_drop_total [1-9]", prom, re.M), prom[-2000:]
+	assert re.search(r"^bulwark_flood_filters 1$", prom, re.M), "filters gauge"
+	assert "flood-status" in d.ctl_ok("help")
+
+
 def check_stop(c):
 	d = c.d
 	d.ctl_ok("zone-load", "new.test", c.tables["new2"])
@@ -1335,6 +1417,8 @@ def check_restart_keeps(c):
 		now.get("new.test."),)
 	assert soa_serial(d.port, "new.test.") == 11, "new.test SOA after restart: %s" % soa_serial(d.port, "new.test.")
 	assert soa_serial(d.port, "a.test.") == "REFUSED", "the zone-unloaded a.test is served after a restart"
+	assert d.ctl_ok("filter-list", json_out=True)["filters"] == c.filters_kept, "filters lost at restart"
+	assert d.ctl_ok("cookie-secret", json_out=True) == c.cookie_kept, "cookie secrets lost at restart"
 
 
 def check_corrupt_table(c):
@@ -1543,6 +1627,9 @@ CHECKS = [
 	("SIGHUP reloads", check_sighup),
 	("reload: a zone-unloaded zone stays out", check_reload_unloaded),
 	("reload: a failed zone keeps its version", check_reload_failed_zone),
+	("filter-add, filter-list, filter-del", check_filters),
+	("cookie-secret rollover", check_cookie_secret),
+	("flood-status and the flood counters", check_flood_status),
 	("bulwarkctl stop", check_stop),
 	("restart keeps zone-load and zone-unload", check_restart_keeps),
 	("restart with a corrupt table", check_corrupt_table),

@@ -281,6 +281,50 @@ static void test_errors_zone_commands(void **state)
 	USAGE_ERROR("zone-load: empty TABLE", "zone-load", "example.com", "");
 }
 
+static void test_flood_commands(void **state)
+{
+	(void)state;
+	REQUEST_IS("{\"version\":1,\"command\":\"flood-status\"}\n", "flood-status");
+	REQUEST_IS("{\"version\":1,\"command\":\"filter-list\"}\n", "filter-list");
+	REQUEST_IS("{\"version\":1,\"command\":\"filter-add\",\"args\":{\"pattern\":"
+	           "\"^[a-z]{12}\\\\.example\\\\.com\\\\.$\",\"action\":\"drop\"}}\n",
+	           "filter-add", "^[a-z]{12}\\.example\\.com\\.$", "drop");
+	REQUEST_IS("{\"version\":1,\"command\":\"filter-add\",\"args\":{\"pattern\":"
+	           "\"evil\",\"action\":\"rate-limit\",\"zone\":\"example.com\","
+	           "\"literal\":true}}\n",
+	           "filter-add", "--literal", "evil", "rate-limit", "example.com");
+	REQUEST_IS("{\"version\":1,\"command\":\"filter-add\",\"args\":{\"pattern\":"
+	           "\"-x\",\"action\":\"log-only\"}}\n",
+	           "filter-add", "--", "-x", "log-only");
+	REQUEST_IS("{\"version\":1,\"command\":\"filter-del\",\"args\":{\"id\":12}}\n",
+	           "filter-del", "12");
+	REQUEST_IS("{\"version\":1,\"command\":\"cookie-secret\"}\n", "cookie-secret");
+	REQUEST_IS("{\"version\":1,\"command\":\"cookie-secret\",\"args\":{\"secret\":"
+	           "\"e5e973e5a6b2a43f48e7dc849e37bfcf\"}}\n",
+	           "cookie-secret", "e5e973e5a6b2a43f48e7dc849e37bfcf");
+	REQUEST_IS("{\"version\":1,\"command\":\"cookie-secret\",\"args\":"
+	           "{\"drop-previous\":true}}\n", "cookie-secret", "--drop-previous");
+
+	USAGE_ERROR("filter-add: expected PATTERN ACTION [ZONE]", "filter-add", "x");
+	USAGE_ERROR("filter-add: ACTION 'block' is not drop, refuse, truncate, "
+	            "rate-limit or log-only", "filter-add", "x", "block");
+	USAGE_ERROR("filter-add: empty PATTERN", "filter-add", "", "drop");
+	USAGE_ERROR("filter-add: invalid zone name 'a..b': empty label",
+	            "filter-add", "x", "drop", "a..b");
+	USAGE_ERROR("filter-add: unexpected argument 'w'",
+	            "filter-add", "x", "drop", "example.com", "w");
+	USAGE_ERROR("filter-del: ID '0' is not a filter number", "filter-del", "0");
+	USAGE_ERROR("filter-del: ID '1x' is not a filter number", "filter-del", "1x");
+	USAGE_ERROR("filter-del: ID '99999999999' is not a filter number",
+	            "filter-del", "99999999999");
+	USAGE_ERROR("filter-del: expected ID", "filter-del");
+	USAGE_ERROR("cookie-secret: SECRET must be 32 hexadecimal digits (siphash24)",
+	            "cookie-secret", "e5e973e5a6b2a43f48e7dc849e37bfc");
+	USAGE_ERROR("cookie-secret: SECRET must be 32 hexadecimal digits (siphash24)",
+	            "cookie-secret", "g5e973e5a6b2a43f48e7dc849e37bfcf");
+	USAGE_ERROR("flood-status: unexpected argument 'x'", "flood-status", "x");
+}
+
 static void test_errors_stats_help(void **state)
 {
 	(void)state;
@@ -693,6 +737,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_requests),
+		cmocka_unit_test(test_flood_commands),
 		cmocka_unit_test(test_request_members),
 		cmocka_unit_test(test_errors_general),
 		cmocka_unit_test(test_errors_no_args),

@@ -530,6 +530,7 @@ static void test_merge_halves(void **state)
 	for (uint32_t id = 0; id < ITEMS; id++)
 		if (count[id] > n / BW_SK_PARENTS)
 			assert_non_null(find_parent(&whole, id));
+	unsigned same_hll = 0;
 	for (unsigned h = 0; h < HEAVY; h++) {
 		const struct bw_sk_parent *p = get_parent(m, ZIPF_ITEMS + h);
 		const struct bw_sk_parent *w = get_parent(&whole, ZIPF_ITEMS + h);
@@ -537,9 +538,12 @@ static void test_merge_halves(void **state)
 		assert_true(e > count[ZIPF_ITEMS + h] * (1 - HLL_TOL) &&
 		            e < count[ZIPF_ITEMS + h] * (1 + HLL_TOL));
 		/* Held throughout in both halves: registers are the union's. */
-		if (exact[h] && w->err == 0)
+		if (exact[h] && w->err == 0) {
 			assert_memory_equal(p->hll, w->hll, BW_SK_HLL);
+			same_hll++;
+		}
 	}
+	assert_int_equal(same_hll, HEAVY);
 	const struct bw_sk_source *sa = get_source(m, SRC_A, false, 24);
 	const struct bw_sk_source *sw = get_source(&whole, SRC_A, false, 24);
 	assert_int_equal(sa->queries, sw->queries);

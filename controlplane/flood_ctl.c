@@ -787,7 +787,7 @@ static struct bw_json *sources_json(const struct bw_sketch *m, double secs)
 		inet_ntop(s->v6 ? AF_INET6 : AF_INET, s->addr, addr, sizeof(addr));
 		snprintf(text, sizeof(text), "%s/%u", addr, s->plen);
 		bw_json_set_str(o, "prefix", text);
-		bw_json_set(o, "query_rate", rate(s->queries / secs));
+		bw_json_set(o, "query_rate", rate(s->queries * BW_SK_SOURCE_SAMPLE / secs));
 		bw_json_set(o, "nxdomain_ratio",
 		            bw_json_f64(s->queries ? (double)s->nxdomain / s->queries : 0, 3));
 		bw_json_push(arr, o);

@@ -89,16 +89,22 @@ void bw_flood_clock(struct bw_flood_req *rq)
 
 /* ---- Worker state. ---- */
 
+/* Cache-line aligned memory (C11 wants the size a multiple of it). */
+static void *line_alloc(size_t size)
+{
+	return aligned_alloc(64, (size + 63) & ~(size_t)63);
+}
+
 struct bw_flood_worker *bw_flood_worker_new(unsigned id, unsigned rrl_entries)
 {
-	struct bw_flood_worker *w = aligned_alloc(64, sizeof(*w));
+	struct bw_flood_worker *w = line_alloc(sizeof(*w));
 
 	if (w == NULL)
 		return NULL;
 	memset(w, 0, sizeof(*w));
 	w->id = id;
 	w->rrl = bw_rrl_new(rrl_entries);
-	w->sk = aligned_alloc(64, sizeof(*w->sk));
+	w->sk = line_alloc(sizeof(*w->sk));
 	if (w->rrl == NULL || w->sk == NULL) {
 		bw_flood_worker_free(w);
 		return NULL;
@@ -229,8 +235,13 @@ static void sketch_stage(struct bw_flood_worker *w, const struct bw_flood_policy
 	uint8_t pfx[16], parent[BW_NAME_MAXLEN];
 	bool nx = info->kind == BW_ANS_NXDOMAIN;
 
-	prefix_of(rq->addr, rq->v6, plen, pfx);
-	bw_sketch_query(sk, pfx, rq->v6, plen, nx);
+	if (++w->source_seen % BW_SK_SOURCE_SAMPLE == 0) {
+		prefix_of(rq->addr, rq->v6, plen, pfx);
+		bw_sketch_query(sk, pfx, rq->v6, plen, nx);
+	} else {
+		sk->queries++;
+		sk->nxdomain += nx;
+	}
 	if (!nx || info->ce_len == 0)
 		return;
 	for (size_t i = 0; i < info->ce_len; i++)

@@ -30,6 +30,11 @@
 #define BW_SK_SOURCES  64       /*!< Source-prefix counters per sketch. */
 #define BW_SK_HLL_BITS 7
 #define BW_SK_HLL      (1u << BW_SK_HLL_BITS)  /*!< Registers: ~9% error. */
+/*! The workers feed one query in this many to the source summary (the
+ *  others count in the totals only): with many sources nearly every
+ *  query misses the summary, and a miss costs a replacement.  Source
+ *  counts are estimates of 1 / BW_SK_SOURCE_SAMPLE of the queries. */
+#define BW_SK_SOURCE_SAMPLE 8
 #define BW_SK_INDEX    128      /*!< Index slots: twice the counters. */
 
 struct bw_sk_parent {

@@ -241,6 +241,7 @@ struct bw_flood_worker {
 	struct bw_rrl *rrl;
 	struct bw_sketch_ring *sk;
 	uint64_t sample_seen;
+	uint64_t source_seen;     /*!< Queries, for BW_SK_SOURCE_SAMPLE. */
 	struct bw_flood_bucket attack_bucket[BW_FLOOD_ATTACK_MAX];
 	struct bw_flood_bucket filter_bucket[BW_FILTER_RULES_MAX];
 	/* Sampled names: the worker writes at samples_head (release), the

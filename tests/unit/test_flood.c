@@ -521,7 +521,9 @@ static void test_sketch_fed(void **state)
 	assert_int_equal(sk->parent[0].count, 50);
 	double d = bw_sketch_hll_estimate(sk->parent[0].hll);
 	assert_true(d > 40 && d < 60);
+	/* One query in BW_SK_SOURCE_SAMPLE reaches the source summary. */
 	assert_int_equal(sk->nsources, 1);
+	assert_int_equal(sk->source[0].queries, 51 / BW_SK_SOURCE_SAMPLE);
 	assert_int_equal(sk->source[0].plen, 24);
 	assert_int_equal(sk->source[0].addr[3], 0);
 }

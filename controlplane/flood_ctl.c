@@ -80,6 +80,7 @@ struct bw_floodctl {
 	uint64_t attacks_total;
 	struct bw_sketch last;    /* The last interval, merged. */
 	uint64_t last_interval;
+	unsigned last_iv;         /* Its length (ms). */
 	char samples[SAMPLES_KEPT][BW_NAME_TEXT_MAX];
 	unsigned nsamples;
 
@@ -357,7 +358,11 @@ static void *detector_main(void *arg)
 			break;
 		now = mono_ms();
 		iv = fc->conf.interval_ms;
-		if (now / iv > 0 && now / iv - 1 > fc->last_interval)
+		/* Interval numbers depend on the length: a reload may change it. */
+		if (iv != fc->last_iv)
+			fc->last_interval = 0;
+		fc->last_iv = iv;
+		if (now / iv > 0 && now / iv - 1 != fc->last_interval)
 			interval_done(fc, now / iv - 1);
 	}
 	pthread_mutex_unlock(&fc->mu);

@@ -6,7 +6,7 @@ mod-cookies) and nsd with RRL, over the same veth pair, in one run.
     scripts/bench-flood.py [--build build] [--modes LIST] [--rounds 1]
         [--server-cpu 1] [--gen-cpu 0] [--legit-rate 1000] [--flood-factor 10]
         [--flood-start 3] [--flood-seconds 6] [--duration 15]
-        [--rate-limit 20] [--slip 2] [--attack-action drop]
+        [--rate-limit 20] [--slip 2] [--attack-action rate-limit]
         [--json FILE] [--keep] [--timeline]
 
 Run as root.  scripts/gen-flood-pcap.py writes the zones (example.com.,
@@ -512,7 +512,7 @@ def main():
 	ap.add_argument("--duration", type=float, default=15.0)
 	ap.add_argument("--rate-limit", type=int, default=20)
 	ap.add_argument("--slip", type=int, default=2)
-	ap.add_argument("--attack-action", default="drop",
+	ap.add_argument("--attack-action", default="rate-limit",
 		choices=("none", "rate-limit", "require-cookie", "drop"))
 	ap.add_argument("--json", metavar="FILE", help="write the results as JSON")
 	ap.add_argument("--keep", action="store_true", help="keep the work directory")

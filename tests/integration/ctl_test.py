@@ -256,7 +256,7 @@ class Daemon:
 		self.logpath = None
 		self.zones = []        # the configuration's: (name, "table"|"file", path)
 
-	def conf_text(self, zones=None, port=None, broken=False):
+	def conf_text(self, zones=None, port=None, broken=False, extra=""):
 		zones = self.zones if zones is None else zones
 		lines = [
 			"options {",
@@ -272,6 +272,8 @@ class Daemon:
 		]
 		for name, kind, path in zones:
 			lines.append('zone "%s" { %s "%s"; };' % (name, kind, path))
+		if extra:
+			lines.append(extra)
 		if broken:
 			lines.append('zone "broken.test" { table "x.bwz" }')  # no ';'
 			lines.append('zone "after.test" { table "y.bwz"; };')
@@ -1369,6 +1371,24 @@ def check_cookie_secret(c):
 	c.cookie_kept = dropped
 
 
+def check_reload_flood_settings(c):
+	d = c.d
+	d.write_conf(extra="flood-mitigation { nxdomain-rate 1234; attack-action drop; };")
+	try:
+		d.ctl_ok("reload")
+		s = d.ctl_ok("flood-status", json_out=True)["settings"]
+		assert s["nxdomain_rate"] == 1234 and s["attack_action"] == "drop", s
+		d.write_conf(extra="flood-mitigation { interval 50; };")
+		err = d.ctl_fail(1, "reload")
+		assert "config-error" in err and "interval" in err and "bulwark.conf:" in err, err
+		assert d.ctl_ok("flood-status", json_out=True)["settings"]["nxdomain_rate"] == 1234
+	finally:
+		d.write_conf()
+	d.ctl_ok("reload")
+	s = d.ctl_ok("flood-status", json_out=True)["settings"]
+	assert s["nxdomain_rate"] == 1000 and s["attack_action"] == "rate-limit", s
+
+
 def check_flood_status(c):
 	d = c.d
 	st = d.ctl_ok("flood-status", json_out=True)
@@ -1630,6 +1650,7 @@ CHECKS = [
 	("filter-add, filter-list, filter-del", check_filters),
 	("cookie-secret rollover", check_cookie_secret),
 	("flood-status and the flood counters", check_flood_status),
+	("reload applies flood-mitigation settings", check_reload_flood_settings),
 	("bulwarkctl stop", check_stop),
 	("restart keeps zone-load and zone-unload", check_restart_keeps),
 	("restart with a corrupt table", check_corrupt_table),

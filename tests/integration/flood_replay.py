@@ -155,7 +155,7 @@ def generate(workdir, name="flood", **opts):
 	return pcap, sidecar, meta, queries
 
 
-def mitigation_conf(secret, attack_action="drop", hold_down=2, interval=250,
+def mitigation_conf(secret, attack_action="rate-limit", hold_down=2, interval=250,
 		nxdomain_rate=2000, distinct_rate=1000, rps=100, nxps=20, slip=2):
 	"""The mitigation statements that flood_test.py and bench-flood.py give
 	bulwarkd: ("options" part, top-level part).  BIND's rate-limit, with

@@ -44,7 +44,7 @@ struct flagged {
 };
 
 struct released {
-	char name[BW_NAME_TEXT_MAX];
+	char name[BW_NAME_MAXTEXT];
 	uint64_t since_ms, until_ms;
 	double peak_nx;
 };
@@ -81,7 +81,7 @@ struct bw_floodctl {
 	struct bw_sketch last;    /* The last interval, merged. */
 	uint64_t last_interval;
 	unsigned last_iv;         /* Its length (ms). */
-	char samples[SAMPLES_KEPT][BW_NAME_TEXT_MAX];
+	char samples[SAMPLES_KEPT][BW_NAME_MAXTEXT];
 	unsigned nsamples;
 
 	uint64_t log_second;      /* Log rate limiting. */
@@ -141,10 +141,10 @@ static void flood_log(struct bw_floodctl *fc, int level, const char *fmt, ...)
 
 /* Presentation form with every unsafe octet escaped (names are
  * attacker-controlled text). */
-static void name_text(const uint8_t *wire, char out[BW_NAME_TEXT_MAX])
+static void name_text(const uint8_t *wire, char out[BW_NAME_MAXTEXT])
 {
-	if (bw_name_to_text(out, BW_NAME_TEXT_MAX, wire) < 0)
-		snprintf(out, BW_NAME_TEXT_MAX, "?");
+	if (bw_name_to_text(out, BW_NAME_MAXTEXT, wire) < 0)
+		snprintf(out, BW_NAME_MAXTEXT, "?");
 }
 
 /* ---- Publication. ---- */
@@ -203,7 +203,7 @@ static void flag_add(struct bw_floodctl *fc, const struct bw_sk_parent *p,
                      double nx, double distinct)
 {
 	struct flagged *f = &fc->flag[fc->nflag++];
-	char text[BW_NAME_TEXT_MAX];
+	char text[BW_NAME_MAXTEXT];
 
 	memset(f, 0, sizeof(*f));
 	f->a.hash = p->hash;
@@ -374,7 +374,7 @@ static void *detector_main(void *arg)
 static struct bw_json *rule_json(const struct bw_filter_rule *r, bool state)
 {
 	struct bw_json *o = bw_json_obj();
-	char zone[BW_NAME_TEXT_MAX];
+	char zone[BW_NAME_MAXTEXT];
 
 	bw_json_set_u64(o, "id", r->id);
 	bw_json_set_str(o, "pattern", r->pattern);
@@ -697,7 +697,7 @@ static struct bw_json *rate(double v)
 static struct bw_json *attacks_json(const struct bw_floodctl *fc)
 {
 	struct bw_json *arr = bw_json_arr();
-	char text[BW_NAME_TEXT_MAX];
+	char text[BW_NAME_MAXTEXT];
 
 	for (unsigned i = 0; i < fc->nflag; i++) {
 		const struct flagged *f = &fc->flag[i];
@@ -759,7 +759,7 @@ static unsigned top(const uint32_t *count, size_t stride, unsigned total,
 static struct bw_json *parents_json(const struct bw_sketch *m, double secs)
 {
 	struct bw_json *arr = bw_json_arr();
-	char text[BW_NAME_TEXT_MAX];
+	char text[BW_NAME_MAXTEXT];
 	unsigned idx[TOP_SHOWN];
 	unsigned n = top(&m->parent[0].count, sizeof(m->parent[0]), m->nparents, idx);
 

@@ -181,9 +181,6 @@ int bw_name_cmp(const uint8_t *a, const uint8_t *b);
 int bw_name_from_text(uint8_t *out, const char *txt, size_t len,
                       const uint8_t *origin);
 
-/*! Room for any name in presentation form, escapes and NUL included. */
-#define BW_NAME_TEXT_MAX 1024
-
 /*!
  * \brief Writes the absolute presentation form ("www.example.com.").
  *

@@ -143,7 +143,9 @@ def bulwark_rates(run, args, pcaps, table, apex, mbufs, tmp):
 			'zone "%s" { table "%s"; };\n%s\n' % (args.edns_udp_size, tmp,
 			args.options, args.cores,
 			eal_memory(mbufs), prefix, ports, args.cores, mbufs, apex,
-			os.path.abspath(table), args.top))
+			os.path.abspath(table), args.top or
+			# capacity of the answer path: mitigation off unless asked for
+			"flood-mitigation { enable no; };"))
 	log = open(os.path.join(tmp, "bulwarkd.log"), "w+")
 	p = run.start([os.path.join(args.build, "controlplane", "bulwarkd"),
 		"-c", conf, "-f"], stdout=log, stderr=subprocess.STDOUT)

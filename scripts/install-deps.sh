@@ -15,7 +15,8 @@ $SUDO apt-get install -y --no-install-recommends \
 	libbenchmark-dev libcmocka-dev \
 	nsd knot knot-dnsutils knot-dnssecutils \
 	bind9 bind9-dnsutils bind9-utils ldnsutils dnsperf \
-	python3 python3-dnspython iproute2 procps ethtool iputils-ping tcpdump tcpreplay
+	python3 python3-dnspython iproute2 procps ethtool iputils-ping tcpdump tcpreplay \
+	gnuplot-nox
 
 # The reference servers are started by the tests on loopback ports of their
 # own; the packaged system services are not needed and must not hold port 53.

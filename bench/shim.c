@@ -161,6 +161,14 @@ static int read_queries(struct bwb *b, const char *path)
 
 struct bwb *bwb_open(const char *zone, const char *origin, const char *queries)
 {
+	return bwb_open_signed(zone, origin, queries, getenv("BW_BENCH_KEYDIR"),
+	                       getenv("BW_BENCH_POLICY"));
+}
+
+struct bwb *bwb_open_signed(const char *zone, const char *origin,
+                            const char *queries, const char *keydir,
+                            const char *policy_spec)
+{
 	struct bwb *b = calloc(1, sizeof(*b));
 	struct bw_compile_opts opts = { 0 };
 	struct bw_diag d = { .quiet = 1 };
@@ -173,10 +181,10 @@ struct bwb *bwb_open(const char *zone, const char *origin, const char *queries)
 	if (origin != NULL && bw_name_from_text(apex, origin, strlen(origin),
 	                                        (const uint8_t *)"") > 0)
 		opts.origin = apex;
-	/* Signed: BW_BENCH_KEYDIR (and a policy as CONF:NAME), DO=1 queries. */
-	opts.keydir = getenv("BW_BENCH_KEYDIR");
+	/* Signed: a key directory (and a policy as CONF:NAME), DO=1 queries. */
+	opts.keydir = keydir;
 	b->do_bit = opts.keydir != NULL;
-	char *policy = getenv("BW_BENCH_POLICY") ? strdup(getenv("BW_BENCH_POLICY")) : NULL;
+	char *policy = policy_spec != NULL ? strdup(policy_spec) : NULL;
 	if (policy != NULL && strchr(policy, ':') != NULL) {
 		*strchr(policy, ':') = '\0';
 		opts.policy_conf = policy;
@@ -260,4 +268,35 @@ double bwb_compile_seconds(const struct bwb *b)
 size_t bwb_table_size(const struct bwb *b)
 {
 	return bw_table_size(b->table);
+}
+
+const uint8_t *bwb_query(const struct bwb *b, enum bwb_kind kind, size_t i,
+                         size_t *len)
+{
+	const struct bwb_query *q = &b->q[kind][i];
+	*len = q->qlen;
+	return q_wire(b, q);
+}
+
+const uint8_t *bwb_query_lname(const struct bwb *b, enum bwb_kind kind,
+                               size_t i, size_t *len)
+{
+	const struct bwb_query *q = &b->q[kind][i];
+	*len = q->len;
+	return q_lname(b, q);
+}
+
+const struct bw_zoneset *bwb_zoneset(const struct bwb *b)
+{
+	return b->zs;
+}
+
+const struct bw_answer_conf *bwb_conf(const struct bwb *b)
+{
+	return &b->conf;
+}
+
+const struct bw_table *bwb_table(const struct bwb *b)
+{
+	return b->table;
 }

@@ -18,30 +18,21 @@ Medians over the rounds, and bulwarkd's RSS before and after.
 """
 
 import argparse
-import json
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "diff"))
 
-import dns.message  # noqa: E402
-import dns.rdatatype  # noqa: E402
+from benchlib import Ctl, Poller, rss  # noqa: E402
+from refserver import free_port  # noqa: E402
 
 ORIGIN = "synthetic.example."
-
-
-def free_port():
-	with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-		s.bind(("127.0.0.1", 0))
-		return s.getsockname()[1]
 
 
 def make_zones(work, names):
@@ -65,71 +56,6 @@ def compile_zone(build, zone, out):
 	subprocess.run([os.path.join(build, "zonecomp", "cli", "bulwark-compile"),
 		zone, "-o", out, "-z", ORIGIN], check=True, capture_output=True)
 	return time.monotonic() - t0
-
-
-def rss(pid):
-	for line in open("/proc/%d/status" % pid):
-		if line.startswith("VmRSS:"):
-			return int(line.split()[1]) * 1024
-	return 0
-
-
-class Ctl:
-	"""One control-socket connection (JSON lines)."""
-
-	def __init__(self, path):
-		self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-		self.s.connect(path)
-		self.f = self.s.makefile("rwb")
-
-	def call(self, command, **args):
-		req = {"version": 1, "command": command}
-		if args:
-			req["args"] = args
-		self.f.write(json.dumps(req).encode() + b"\n")
-		self.f.flush()
-		rep = json.loads(self.f.readline())
-		if not rep["ok"]:
-			raise RuntimeError("%s: %s" % (command, rep["error"]))
-		return rep["result"]
-
-
-class Poller(threading.Thread):
-	"""Sends SOA queries back to back; remembers when each serial was first seen."""
-
-	def __init__(self, port):
-		super().__init__(daemon=True)
-		self.port = port
-		self.first = {}
-		self.stop = False
-		self.answers = 0
-
-	def run(self):
-		s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-		s.settimeout(0.5)
-		s.connect(("127.0.0.1", self.port))
-		q = dns.message.make_query(ORIGIN, "SOA")
-		while not self.stop:
-			q.id = (q.id + 1) & 0xffff
-			s.send(q.to_wire())
-			try:
-				r = dns.message.from_wire(s.recv(4096))
-			except (socket.timeout, Exception):
-				continue
-			now = time.monotonic()
-			self.answers += 1
-			for rrset in r.answer:
-				if rrset.rdtype == dns.rdatatype.SOA:
-					self.first.setdefault(rrset[0].serial, now)
-
-	def seen_after(self, serial, t0, timeout=30.0):
-		end = time.monotonic() + timeout
-		while time.monotonic() < end:
-			t = self.first.get(serial)
-			if t is not None and t >= t0:
-				return t
-			time.sleep(0.0002)
-		raise RuntimeError("serial %d never answered" % serial)
 
 
 def main():
@@ -168,7 +94,7 @@ def main():
 		ctl = Ctl(sock)
 		while ctl.call("status")["zones"] != 1:
 			time.sleep(0.1)
-		poller = Poller(port)
+		poller = Poller(port, ORIGIN)
 		poller.start()
 		poller.seen_after(tables[0][1], 0)
 		rss0 = rss(proc.pid)

@@ -26,14 +26,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "diff"))
 
+from benchlib import POLICY, rss_kb  # noqa: E402
 from refserver import Knot, Nsd  # noqa: E402
-
-POLICY = """dnssec-policy "bench-nsec3" {
-	keys { csk lifetime unlimited algorithm ecdsap256sha256; };
-	nsec3param iterations 0 optout no salt-length 0;
-};
-"""
-
 
 def timed(argv, cwd=None):
 	start = time.monotonic()
@@ -42,23 +36,6 @@ def timed(argv, cwd=None):
 	if done.returncode != 0:
 		sys.exit("%s failed:\n%s" % (" ".join(argv), done.stderr[-2000:]))
 	return time.monotonic() - start
-
-
-def rss_kb(pid):
-	"""Resident memory of a process and its children (NSD serves from
-	forked children)."""
-	total = 0
-	for entry in os.listdir("/proc"):
-		if not entry.isdigit():
-			continue
-		try:
-			with open("/proc/%s/status" % entry) as f:
-				fields = dict(line.split(":", 1) for line in f if ":" in line)
-		except OSError:
-			continue
-		if int(entry) == pid or int(fields.get("PPid", "0").strip()) == pid:
-			total += int(fields.get("VmRSS", "0 kB").split()[0])
-	return total
 
 
 def main():

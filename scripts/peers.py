@@ -281,6 +281,10 @@ class Replay(Generator):
 		# per second; seconds at the same offered load are one point
 		by_load = {}
 		for sec in doc.get("per_second", []):
+			# the seconds after the last send (answers still coming, nothing
+			# offered) are not a point of the ramp
+			if sec["offered_qps"] < start / 2:
+				continue
 			key = round(sec["offered_qps"] / max(step, 1)) * step
 			by_load.setdefault(key, []).append(sec)
 		points = []

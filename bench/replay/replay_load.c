@@ -133,6 +133,19 @@ static bool frame_query(const uint8_t *f, size_t caplen, struct bw_replay_tmpl *
 	return (f[t->l4 + 8 + 2] & 0x80) == 0;
 }
 
+/* Copies frame \a f (t->len octets) into the arena and keeps its
+ * template. */
+static int tmpl_store(struct bw_replay_set *s, const uint8_t *f,
+                      struct bw_replay_tmpl *t)
+{
+	if (arena_reserve(s, t->len) != 0)
+		return -1;
+	memcpy(s->arena + s->used, f, t->len);
+	t->off = s->used;
+	s->used += t->len;
+	return tmpl_push(s, t);
+}
+
 /* Keeps one captured frame when it is a query. */
 static int frame_add(struct bw_replay_set *s, const uint8_t *f, size_t caplen,
                      size_t origlen, uint32_t linktype)
@@ -144,12 +157,7 @@ static int frame_add(struct bw_replay_set *s, const uint8_t *f, size_t caplen,
 		s->skipped++;
 		return 0;
 	}
-	if (arena_reserve(s, t.len) != 0)
-		return -1;
-	memcpy(s->arena + s->used, f, t.len);
-	t.off = s->used;
-	s->used += t.len;
-	return tmpl_push(s, &t);
+	return tmpl_store(s, f, &t);
 }
 
 /* ---- Files. ---- */
@@ -361,12 +369,7 @@ static int query_add(struct bw_replay_set *s, const uint8_t *qname, size_t qlen,
 	f[t.l4 + 4] = (uint8_t)(ulen >> 8);
 	f[t.l4 + 5] = (uint8_t)ulen;
 	t.len = (uint16_t)(t.l4 + ulen);
-	if (arena_reserve(s, t.len) != 0)
-		return -1;
-	memcpy(s->arena + s->used, f, t.len);
-	t.off = s->used;
-	s->used += t.len;
-	return tmpl_push(s, &t);
+	return tmpl_store(s, f, &t);
 }
 
 int bw_replay_load_queries(struct bw_replay_set *s, const char *path, bool v6,

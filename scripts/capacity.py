@@ -180,6 +180,7 @@ def bulwark_rates(run, args, pcaps, table, apex, mbufs, tmp):
 		prev, t_prev = cur, t_cur
 	final = cur
 	run.stop(p)
+	shutil.rmtree("/var/run/dpdk/" + prefix, ignore_errors=True)
 	return windows, final
 
 
@@ -213,6 +214,7 @@ def testpmd_rate(run, args, pcaps, mode, mbufs):
 		if time.time() - start > total:
 			break
 	run.stop(p, signal.SIGINT)
+	shutil.rmtree("/var/run/dpdk/" + prefix, ignore_errors=True)
 	if not samples:
 		raise SystemExit("dpdk-testpmd (%s) gave no rates" % mode)
 	return statistics.median(samples)

@@ -734,37 +734,39 @@ static struct bw_json *released_json(const struct bw_floodctl *fc)
 	return arr;
 }
 
-/* Indexes of the \a n largest of \a count[0..total), largest first. */
-static unsigned top(const uint32_t *count, size_t stride, unsigned total,
-                    unsigned idx[TOP_SHOWN])
+/* A counter of a summary and where it is, for listing the largest. */
+struct ranked {
+	uint32_t count;
+	unsigned idx;
+};
+
+static int ranked_cmp(const void *a, const void *b)
 {
-	unsigned n = 0;
+	uint32_t x = ((const struct ranked *)a)->count;
+	uint32_t y = ((const struct ranked *)b)->count;
 
-	for (unsigned i = 0; i < total; i++) {
-		uint32_t c = *(const uint32_t *)((const char *)count + i * stride);
-		unsigned at = n < TOP_SHOWN ? n++ : TOP_SHOWN;
+	return x < y ? 1 : x > y ? -1 : 0;
+}
 
-		while (at > 0 && *(const uint32_t *)((const char *)count +
-		                                     idx[at - 1] * stride) < c) {
-			if (at < TOP_SHOWN)
-				idx[at] = idx[at - 1];
-			at--;
-		}
-		if (at < TOP_SHOWN)
-			idx[at] = i;
-	}
-	return n;
+/* Sorts \a n ranked counters, largest first; returns how many to show. */
+static unsigned top(struct ranked *r, unsigned n)
+{
+	qsort(r, n, sizeof(*r), ranked_cmp);
+	return n < TOP_SHOWN ? n : TOP_SHOWN;
 }
 
 static struct bw_json *parents_json(const struct bw_sketch *m, double secs)
 {
 	struct bw_json *arr = bw_json_arr();
 	char text[BW_NAME_MAXTEXT];
-	unsigned idx[TOP_SHOWN];
-	unsigned n = top(&m->parent[0].count, sizeof(m->parent[0]), m->nparents, idx);
+	struct ranked r[BW_SK_PARENTS];
+	unsigned n;
 
+	for (unsigned i = 0; i < m->nparents; i++)
+		r[i] = (struct ranked){ m->parent[i].count, i };
+	n = top(r, m->nparents);
 	for (unsigned i = 0; i < n; i++) {
-		const struct bw_sk_parent *p = &m->parent[idx[i]];
+		const struct bw_sk_parent *p = &m->parent[r[i].idx];
 		struct bw_json *o = bw_json_obj();
 
 		name_text(p->name, text);
@@ -782,11 +784,14 @@ static struct bw_json *sources_json(const struct bw_sketch *m, double secs)
 {
 	struct bw_json *arr = bw_json_arr();
 	char addr[INET6_ADDRSTRLEN], text[INET6_ADDRSTRLEN + 8];
-	unsigned idx[TOP_SHOWN];
-	unsigned n = top(&m->source[0].queries, sizeof(m->source[0]), m->nsources, idx);
+	struct ranked r[BW_SK_SOURCES];
+	unsigned n;
 
+	for (unsigned i = 0; i < m->nsources; i++)
+		r[i] = (struct ranked){ m->source[i].queries, i };
+	n = top(r, m->nsources);
 	for (unsigned i = 0; i < n; i++) {
-		const struct bw_sk_source *s = &m->source[idx[i]];
+		const struct bw_sk_source *s = &m->source[r[i].idx];
 		struct bw_json *o = bw_json_obj();
 
 		inet_ntop(s->v6 ? AF_INET6 : AF_INET, s->addr, addr, sizeof(addr));

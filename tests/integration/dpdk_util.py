@@ -82,6 +82,16 @@ class Cleanup:
 			self.run()
 		return None
 
+	def server(self, build_dir, conf_text, prefix, netns=None, start_timeout=40):
+		"""A DpdkServer (not started) whose EAL prefix, directory and
+		process run() removes."""
+		self.prefixes.append(prefix)
+		srv = DpdkServer(build_dir, conf_text, prefix, netns=netns,
+			start_timeout=start_timeout)
+		self.dirs.append(srv.tmp)
+		self.servers.append(srv)
+		return srv
+
 	def run(self):
 		if self.done:
 			return

@@ -434,16 +434,10 @@ TENTATIVE_BUG = ("bulwarkd bug: its TCP listener binds %s before the kernel "
 
 def start_server(mode, build, zdir, tag=""):
 	"""bulwarkd in namespace A on the veth; Skip for a missing af_xdp."""
-	from dpdk_util import DpdkServer
-
 	kernel_stack_on_veth(mode != "af_packet")
 	vdev = MODES[mode] % VETH_A
 	prefix = "bwveth%d%s%s" % (PID, mode.replace("_", ""), tag)
-	CLEANUP.prefixes.append(prefix)
-	srv = DpdkServer(build, conf_text(zdir, vdev, prefix), prefix, netns=NS_A,
-		start_timeout=40)
-	CLEANUP.dirs.append(srv.tmp)
-	CLEANUP.servers.append(srv)
+	srv = CLEANUP.server(build, conf_text(zdir, vdev, prefix), prefix, netns=NS_A)
 	try:
 		srv.start()
 	except RuntimeError as e:

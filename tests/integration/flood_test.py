@@ -82,7 +82,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import flood_replay as fr  # noqa: E402
-from dpdk_util import (Cleanup, DpdkServer, TestFailure, compile_zone,  # noqa: E402
+from dpdk_util import (Cleanup, TestFailure, compile_zone,  # noqa: E402
 	eal_args, unready)
 
 PID = os.getpid()
@@ -160,11 +160,8 @@ class Phase:
 		self.link.configure("dpdk")
 		self.ctl = os.path.join(self.tmp, "ctl.sock")
 		prefix = "bwflood%s%d" % (tag, PID)
-		cleanup.prefixes.append(prefix)
-		self.srv = DpdkServer(build, conf_text(args, self.tmp, self.tables, self.ctl,
-			prefix, self.link), prefix, netns=self.link.srv_ns, start_timeout=40)
-		cleanup.dirs.append(self.srv.tmp)
-		cleanup.servers.append(self.srv)
+		self.srv = cleanup.server(build, conf_text(args, self.tmp, self.tables,
+			self.ctl, prefix, self.link), prefix, netns=self.link.srv_ns)
 		self.bulwarkctl = os.path.join(build, "controlplane", "bulwarkctl")
 
 	def start(self):

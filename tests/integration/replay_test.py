@@ -37,7 +37,7 @@ sys.dont_write_bytecode = True  # keep the source tree clean
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from dpdk_util import (Cleanup, DpdkServer, TestFailure, check,  # noqa: E402
+from dpdk_util import (Cleanup, TestFailure, check,  # noqa: E402
 	compile_zone, eal_args, ns, unready, veth_pair, veth_up)
 
 PID = os.getpid()
@@ -204,11 +204,7 @@ def main_test(args):
 	pcap, qlist = make_pcap(build, tmp, zonefile)
 	mac = setup_network()
 	prefix = "bwreplay%d" % PID
-	CLEANUP.prefixes.append(prefix)
-	srv = DpdkServer(build, conf_text(tmp, table, prefix), prefix, netns=NS_A,
-		start_timeout=40)
-	CLEANUP.dirs.append(srv.tmp)
-	CLEANUP.servers.append(srv)
+	srv = CLEANUP.server(build, conf_text(tmp, table, prefix), prefix, netns=NS_A)
 	try:
 		srv.start()
 	except RuntimeError as e:

@@ -629,7 +629,7 @@ def describe(hexwire):
 
 
 def main_test(args):
-	from dpdk_util import DpdkServer, compile_zone
+	from dpdk_util import compile_zone
 
 	build = os.path.abspath(args.build)
 	t_begin = time.monotonic()
@@ -647,12 +647,9 @@ def main_test(args):
 
 	mac = setup_network()
 	prefix = "bwswap%d" % PID
-	CLEANUP.prefixes.append(prefix)
 	ctl_path = os.path.join(tmp, "ctl.sock")
-	srv = DpdkServer(build, conf_text(tmp, ctl_path, tables["A"], prefix), prefix,
-		netns=NS_A, start_timeout=40)
-	CLEANUP.dirs.append(srv.tmp)
-	CLEANUP.servers.append(srv)
+	srv = CLEANUP.server(build, conf_text(tmp, ctl_path, tables["A"], prefix), prefix,
+		netns=NS_A)
 	try:
 		srv.start()
 	except RuntimeError as e:

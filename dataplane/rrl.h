@@ -7,7 +7,7 @@
  *  encloser, so all NXDOMAINs under one parent are one response), referrals
  *  by the delegation point, errors by class only.  Each entry holds a
  *  balance of responses credited at rate / workers per second (in
- *  thousandths), capped at one second's worth; an entry unused for longer
+ *  thousandths), capped at one second's worth (at least one response); an entry unused for longer
  *  than `window` starts over; the debt is limited to window seconds' worth
  *  (BIND's rrl.c).  Over the limit, every slip'th response is slipped
  *  (sent small with TC=1, or BADCOOKIE), the others dropped.  all-per-

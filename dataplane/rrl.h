@@ -7,10 +7,11 @@
  *  encloser, so all NXDOMAINs under one parent are one response), referrals
  *  by the delegation point, errors by class only.  Each entry holds a
  *  balance of responses credited at rate / workers per second (in
- *  thousandths), capped at one second's worth (at least one response); an entry unused for longer
- *  than `window` starts over; the debt is limited to window seconds' worth
- *  (BIND's rrl.c).  Over the limit, every slip'th response is slipped
- *  (sent small with TC=1, or BADCOOKIE), the others dropped.  all-per-
+ *  thousandths), capped at one second's worth (at least one response);
+ *  an entry unused for longer than `window` starts over; the debt is
+ *  limited to window seconds' worth (BIND's rrl.c).  Over the limit,
+ *  every slip'th response is slipped (sent small with TC=1, or
+ *  BADCOOKIE), the others dropped.  all-per-
  *  second is a second entry per source prefix that every response debits.
  *  qps-scale lowers the rates when the worker's query rate is above
  *  qps-scale / workers.  A full bucket replaces its least recently used

@@ -11,6 +11,7 @@
 #include "dnssec/chain.h"
 #include "dnssec/policy.h"
 #include "dnssec/signer.h"
+#include "out.h"
 #include "pack.h"
 #include "parser.h"
 #include "zone.h"
@@ -109,8 +110,9 @@ static int sign(struct bw_zone **z, const struct bw_compile_opts *opts,
 	return bw_signer_run(z, &so, d);
 }
 
-int bw_compile_file(const char *path, const struct bw_compile_opts *opts,
-                    struct bw_diag *d, uint8_t **out, size_t *len)
+/* Parses, checks, signs and packs \a path into \a o (none with check_only). */
+static int compile(const char *path, const struct bw_compile_opts *opts,
+                   struct bw_diag *d, const struct bw_pack_out *o, size_t *len)
 {
 	struct compile_ctx c = { .d = d };
 	struct bw_parse_opts po = {
@@ -118,6 +120,7 @@ int bw_compile_file(const char *path, const struct bw_compile_opts *opts,
 		.include_depth = opts->include_depth,
 	};
 
+	*len = 0;
 	if (opts->origin != NULL) {
 		c.zone = bw_zone_new(opts->origin);
 		if (c.zone == NULL)
@@ -141,13 +144,54 @@ int bw_compile_file(const char *path, const struct bw_compile_opts *opts,
 		ret = sign(&c.zone, opts, d);
 	if (ret == 0 && opts->stats != NULL)
 		count(c.zone, opts->stats);
-	if (ret == 0 && opts->check_only) {
-		*out = NULL;
-		*len = 0;
-	} else if (ret == 0) {
-		ret = bw_pack_zone(c.zone, d, out, len);
-	}
+	if (ret == 0 && !opts->check_only)
+		ret = bw_pack_zone(c.zone, d, o, len);
 	if (c.zone != NULL)
 		bw_zone_free(c.zone);
+	return ret;
+}
+
+int bw_compile_file(const char *path, const struct bw_compile_opts *opts,
+                    struct bw_diag *d, uint8_t **out, size_t *len)
+{
+	struct bw_out_mem m;
+	struct bw_pack_out o;
+
+	bw_out_mem_init(&m, &o);
+	int ret = compile(path, opts, d, &o, len);
+	if (ret != 0 || opts->check_only) {
+		free(m.data);
+		m.data = NULL;
+		*len = 0;
+	}
+	*out = m.data;
+	return ret;
+}
+
+int bw_compile_to_file(const char *path, const struct bw_compile_opts *opts,
+                       struct bw_diag *d, const char *table, size_t *len)
+{
+	struct bw_out_file f;
+	struct bw_pack_out o = { 0 };
+
+	*len = 0;
+	if (opts->check_only)
+		return compile(path, opts, d, &o, len);
+	int ret = bw_out_file_open(&f, table, &o);
+	if (ret != 0) {
+		bw_diag_report(d, BW_DIAG_ERROR, table, 0, "cannot write the table: %s",
+		               bw_strerror(ret));
+		return ret;
+	}
+	ret = compile(path, opts, d, &o, len);
+	int cret = bw_out_file_close(&f, ret == 0);
+	if (ret == 0 && cret != 0) {
+		bw_diag_report(d, BW_DIAG_ERROR, table, 0, "cannot write the table: %s",
+		               bw_strerror(cret));
+		ret = cret;
+	} else if (ret != 0 && d->errors == 0) {
+		bw_diag_report(d, BW_DIAG_ERROR, table, 0, "cannot write the table: %s",
+		               bw_strerror(ret));
+	}
 	return ret;
 }

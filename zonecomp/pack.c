@@ -3,8 +3,13 @@
  *  Nodes are spread over shards by the top bits of their name hash; each
  *  shard holds its hash buckets, its nodes and the blobs its nodes use, so
  *  that an update can later replace single shards.
+ *
+ *  The table is written out shard by shard as each is rendered, so that
+ *  only the zone, the common area and one shard are in memory at a time
+ *  (a 10M-name signed table is about 10 GiB).
  */
 #include <assert.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,9 +27,15 @@ struct buf {
 	size_t len, cap;
 };
 
+/* Offsets inside an area are 32-bit. */
+#define AREA_MAX UINT32_MAX
+
 static int buf_reserve(struct buf *b, size_t n)
 {
 	size_t old = b->cap;
+
+	if (b->len + n > AREA_MAX)
+		return BW_ERANGE;
 	int ret = bw_grow((void **)&b->data, &b->cap, b->len + n, 1, 4096);
 
 	if (ret == 0 && b->cap > old)
@@ -36,7 +47,7 @@ struct shard {
 	uint32_t nnodes, nbuckets, max_probe;
 	uint32_t nodes_off, blobs_off;
 	size_t nodes_size;
-	struct buf blobs;
+	size_t first;           /* Its nodes start at packer.order[first]. */
 };
 
 /* DNSSEC data of a signed zone: the denial chain and the proofs. */
@@ -67,6 +78,9 @@ struct packer {
 	struct bw_rnd *rnd;
 	unsigned shard_bits;
 	struct shard *shards;
+	struct buf region;      /* The shard being rendered. */
+	uint32_t *order;        /* Nodes of the name tree grouped by shard,
+	                           canonical order inside each. */
 	uint64_t *hash;         /* Per node. */
 	uint32_t *node_off;     /* Per node, shard offset. */
 	size_t *first_blob;     /* Per node, index into blob_off. */
@@ -107,7 +121,7 @@ static uint32_t pow2_at_least(size_t n)
 }
 
 /* Sizes of every shard, and where each node goes inside its shard. */
-static void layout(struct packer *p)
+static int layout(struct packer *p)
 {
 	const struct bw_zone *z = p->z;
 	size_t nshards = (size_t)1 << p->shard_bits;
@@ -133,10 +147,24 @@ static void layout(struct packer *p)
 		p->node_off[i] = sh->nodes_off + (uint32_t)sh->nodes_size;
 		sh->nodes_size += node_size(p, &z->nodes[i]);
 	}
-	for (size_t s = 0; s < nshards; s++) {
+	for (size_t s = 0, first = 0; s < nshards; s++) {
 		struct shard *sh = &p->shards[s];
 		sh->blobs_off = sh->nodes_off + (uint32_t)sh->nodes_size;
+		sh->first = first;
+		first += sh->nnodes;
 	}
+	/* Blobs go in node order inside each shard, as they always have. */
+	size_t *next = calloc(nshards, sizeof(*next));
+	if (next == NULL)
+		return BW_ENOMEM;
+	for (size_t i = 0; i < z->nnodes; i++) {
+		if (skipped(p, i))
+			continue;
+		unsigned s = shard_of(p, p->hash[i]);
+		p->order[p->shards[s].first + next[s]++] = (uint32_t)i;
+	}
+	free(next);
+	return 0;
 }
 
 static bool is_glue_target(uint16_t type)
@@ -693,105 +721,108 @@ static int append_blob(struct buf *b, const struct bw_rnd *r, uint32_t *at)
 	return 0;
 }
 
-static void write_types(const struct packer *p, uint8_t *file,
-                        const uint64_t *shard_base)
+/* Type entries and proofs of node \a i, in the region of its shard. */
+static void write_types(const struct packer *p, size_t i, uint8_t *base)
 {
-	const struct bw_zone *z = p->z;
+	const struct bw_zone_node *zn = &p->z->nodes[i];
+	struct bw_tbl_node *tn = (struct bw_tbl_node *)(void *)(base + p->node_off[i]);
 
-	for (size_t i = 0; i < z->nnodes; i++) {
-		const struct bw_zone_node *zn = &z->nodes[i];
-		uint8_t *base = file + shard_base[shard_of(p, p->hash[i])];
-		struct bw_tbl_node *tn = (struct bw_tbl_node *)(void *)(base + p->node_off[i]);
-		if (skipped(p, i))
-			continue;
-		for (uint16_t t = 0; t < zn->nrrsets; t++) {
-			tn->types[t].type = zn->rrsets[t].type;
-			tn->types[t].blob = p->blob_off[p->first_blob[i] + t];
+	for (uint16_t t = 0; t < zn->nrrsets; t++) {
+		tn->types[t].type = zn->rrsets[t].type;
+		tn->types[t].blob = p->blob_off[p->first_blob[i] + t];
+	}
+	if (!p->ds.on)
+		return;
+	struct bw_tbl_signed *sg = (struct bw_tbl_signed *)(void *)&tn->types[zn->nrrsets];
+	sg->denial = p->ds.proof[i];
+	sg->wild_denial = p->ds.wild_proof[i];
+	for (uint16_t t = 0; t < zn->nrrsets; t++)
+		sg->do_blob[t] = p->do_off[p->first_blob[i] + t];
+}
+
+/* Node \a i and its bucket, in the region \a base of its shard. */
+static void pack_node(const struct packer *p, size_t i, struct shard *sh,
+                      uint8_t *base)
+{
+	const struct bw_zone_node *zn = &p->z->nodes[i];
+	struct bw_tbl_node *tn = (struct bw_tbl_node *)(void *)(base + p->node_off[i]);
+
+	tn->name_len = zn->name_len;
+	tn->labels = zn->labels;
+	tn->cut_labels = zn->cut_labels;
+	tn->flags = (uint16_t)((zn->flags & 0xff) | (p->ds.on ? BW_TN_SIGNED : 0));
+	tn->ntypes = zn->nrrsets;
+	memcpy((uint8_t *)bw_tbl_node_name(tn), zn->name, zn->name_len);
+
+	/* Buckets: linear probing from the hash's low bits. */
+	struct bw_tbl_bucket *bk = (struct bw_tbl_bucket *)(void *)base;
+	uint32_t mask = sh->nbuckets - 1, probe = 0;
+	uint32_t at = (uint32_t)p->hash[i] & mask;
+	while (bk[at].node != 0) {
+		at = (at + 1) & mask;
+		probe++;
+	}
+	bk[at].tag = (uint32_t)(p->hash[i] >> 32);
+	bk[at].node = p->node_off[i];
+	if (probe > sh->max_probe)
+		sh->max_probe = probe;
+}
+
+/* The blobs of node \a i, appended to the shard's region. */
+static int render_node(struct packer *p, size_t i)
+{
+	const struct bw_zone_node *zn = &p->z->nodes[i];
+	struct buf *b = &p->region;
+
+	for (uint16_t t = 0; t < zn->nrrsets; t++) {
+		const struct bw_zone_rrset *rs = &zn->rrsets[t];
+		uint32_t *plain = &p->blob_off[p->first_blob[i] + t];
+		int ret = 0;
+		if (!p->ds.on || !shares_blob(zn, rs)) {
+			ret = render_type(p, zn, rs);
+			if (ret == 0)
+				ret = append_blob(b, p->rnd, plain);
+			if (ret != 0)
+				return ret;
 		}
 		if (!p->ds.on)
 			continue;
-		struct bw_tbl_signed *sg = (struct bw_tbl_signed *)(void *)&tn->types[zn->nrrsets];
-		sg->denial = p->ds.proof[i];
-		sg->wild_denial = p->ds.wild_proof[i];
-		for (uint16_t t = 0; t < zn->nrrsets; t++)
-			sg->do_blob[t] = p->do_off[p->first_blob[i] + t];
-	}
-}
-
-static void pack_nodes(struct packer *p, uint8_t *file, const uint64_t *shard_base)
-{
-	const struct bw_zone *z = p->z;
-
-	for (size_t i = 0; i < z->nnodes; i++) {
-		const struct bw_zone_node *zn = &z->nodes[i];
-		unsigned s = shard_of(p, p->hash[i]);
-		struct shard *sh = &p->shards[s];
-		uint8_t *base = file + shard_base[s];
-		struct bw_tbl_node *tn = (struct bw_tbl_node *)(void *)(base + p->node_off[i]);
-
-		if (skipped(p, i))
-			continue;
-		tn->name_len = zn->name_len;
-		tn->labels = zn->labels;
-		tn->cut_labels = zn->cut_labels;
-		tn->flags = (uint16_t)((zn->flags & 0xff) | (p->ds.on ? BW_TN_SIGNED : 0));
-		tn->ntypes = zn->nrrsets;
-		memcpy((uint8_t *)bw_tbl_node_name(tn), zn->name, zn->name_len);
-
-		/* Buckets: linear probing from the hash's low bits. */
-		struct bw_tbl_bucket *bk = (struct bw_tbl_bucket *)(void *)base;
-		uint32_t mask = sh->nbuckets - 1, probe = 0;
-		uint32_t at = (uint32_t)p->hash[i] & mask;
-		while (bk[at].node != 0) {
-			at = (at + 1) & mask;
-			probe++;
-		}
-		bk[at].tag = (uint32_t)(p->hash[i] >> 32);
-		bk[at].node = p->node_off[i];
-		if (probe > sh->max_probe)
-			sh->max_probe = probe;
-	}
-}
-
-static int render_blobs(struct packer *p)
-{
-	const struct bw_zone *z = p->z;
-
-	for (size_t i = 0; i < z->nnodes; i++) {
-		const struct bw_zone_node *zn = &z->nodes[i];
-		struct shard *sh = &p->shards[shard_of(p, p->hash[i])];
-		if (skipped(p, i))
-			continue;
-		for (uint16_t t = 0; t < zn->nrrsets; t++) {
-			uint32_t at;
-			int ret = 0;
-			if (!p->ds.on || !shares_blob(zn, &zn->rrsets[t])) {
-				ret = render_type(p, zn, &zn->rrsets[t]);
-				if (ret == 0)
-					ret = append_blob(&sh->blobs, p->rnd, &at);
-				if (ret != 0)
-					return ret;
-				p->blob_off[p->first_blob[i] + t] = sh->blobs_off + at;
-			}
-			if (!p->ds.on)
-				continue;
-			ret = render_do_type(p, i, &zn->rrsets[t]);
-			if (ret == 0)
-				ret = append_blob(&sh->blobs, p->rnd, &at);
-			if (ret != 0)
-				return ret;
-			p->do_off[p->first_blob[i] + t] = sh->blobs_off + at;
-			if (shares_blob(zn, &zn->rrsets[t]))
-				p->blob_off[p->first_blob[i] + t] = sh->blobs_off + at;
-		}
+		uint32_t *dnssec = &p->do_off[p->first_blob[i] + t];
+		ret = render_do_type(p, i, rs);
+		if (ret == 0)
+			ret = append_blob(b, p->rnd, dnssec);
+		if (ret != 0)
+			return ret;
+		if (shares_blob(zn, rs))
+			*plain = *dnssec;
 	}
 	return 0;
 }
 
-static void fill_header(const struct packer *p, uint8_t *file, size_t len,
-                        uint64_t dir, uint64_t neg)
+/* Renders shard \a s into p->region: buckets, nodes, then blobs. */
+static int render_shard(struct packer *p, struct shard *sh)
 {
-	struct bw_tbl_header *h = (struct bw_tbl_header *)(void *)file;
+	struct buf *b = &p->region;
+
+	if (b->len > 0)
+		memset(b->data, 0, b->len);  /* Padding and empty buckets are zero. */
+	b->len = 0;
+	int ret = buf_reserve(b, sh->blobs_off);
+	if (ret != 0)
+		return ret;
+	b->len = sh->blobs_off;
+	for (size_t k = sh->first; k < sh->first + sh->nnodes && ret == 0; k++)
+		ret = render_node(p, p->order[k]);
+	for (size_t k = sh->first; k < sh->first + sh->nnodes && ret == 0; k++) {
+		pack_node(p, p->order[k], sh, b->data);
+		write_types(p, p->order[k], b->data);
+	}
+	return ret;
+}
+
+static void fill_header(const struct packer *p, struct bw_tbl_header *h,
+                        uint64_t len, uint64_t dir, uint64_t common)
+{
 	const struct bw_zone *z = p->z;
 
 	memcpy(h->magic, BW_TBL_MAGIC, 8);
@@ -803,12 +834,12 @@ static void fill_header(const struct packer *p, uint8_t *file, size_t len,
 	h->nnodes = (uint32_t)p->nincluded;
 	h->shard_bits = p->shard_bits;
 	h->shard_dir = dir;
-	h->neg_blob = neg;
+	h->neg_blob = common + p->neg_at;
 	h->apex_len = z->apex_len;
 	h->apex_labels = z->apex_labels;
 	memcpy(h->apex, z->apex, z->apex_len);
 	bw_name_lower(h->apex);
-	h->common = neg - p->neg_at;
+	h->common = common;
 	h->common_size = p->common.len;
 	if (p->ds.on) {
 		h->flags = BW_TBL_F_SIGNED | (p->ds.nsec3 ? BW_TBL_F_NSEC3 : BW_TBL_F_NSEC);
@@ -822,64 +853,82 @@ static void fill_header(const struct packer *p, uint8_t *file, size_t len,
 		h->nsec3_salt_len = p->ds.salt_len;
 		memcpy(h->nsec3_salt, p->ds.salt, p->ds.salt_len);
 	}
-	h->checksum = bw_tbl_checksum(file, len);
 }
 
-static size_t align8(size_t v)
+static uint64_t align8(uint64_t v)
 {
-	return (v + 7) & ~(size_t)7;
+	return (v + 7) & ~(uint64_t)7;
 }
 
-static int assemble(struct packer *p, const struct buf *zb, uint32_t neg_at,
-                    uint8_t **out, size_t *outlen)
+/* Zeros from \a from up to the next multiple of 8. */
+static int write_pad(const struct bw_pack_out *o, uint64_t from)
+{
+	static const uint8_t zero[8];
+
+	return align8(from) == from ? 0 :
+	       o->write(o->arg, from, zero, (size_t)(align8(from) - from));
+}
+
+/* Writes the file: common area, each shard as soon as it is rendered,
+ * then the shard directory, and the header with the checksum of all the
+ * rest last. */
+static int emit(struct packer *p, const struct bw_pack_out *o, size_t *outlen)
 {
 	size_t nshards = (size_t)1 << p->shard_bits;
 	uint64_t dir = BW_TBL_HDR_SIZE;
-	uint64_t zoff = align8(dir + nshards * sizeof(struct bw_tbl_shard));
-	uint64_t *base = calloc(nshards, sizeof(*base));
-	size_t len = align8(zoff + zb->len);
+	uint64_t common = align8(dir + nshards * sizeof(struct bw_tbl_shard));
+	struct bw_tbl_shard *sd = calloc(nshards, sizeof(*sd));
+	uint8_t hdr[BW_TBL_HDR_SIZE] = { 0 };
 
-	if (base == NULL)
+	if (sd == NULL)
 		return BW_ENOMEM;
-	for (size_t s = 0; s < nshards; s++) {
-		base[s] = len;
-		len = align8(len + p->shards[s].blobs_off + p->shards[s].blobs.len);
-	}
-	uint8_t *file = calloc(1, len);
-	if (file == NULL) {
-		free(base);
-		return BW_ENOMEM;
-	}
-	memcpy(file + zoff, zb->data, zb->len);
-	struct bw_tbl_shard *sd = (struct bw_tbl_shard *)(void *)(file + dir);
-	for (size_t s = 0; s < nshards; s++) {
+	int ret = o->write(o->arg, common, p->common.data, p->common.len);
+	uint64_t len = common + p->common.len;
+	if (ret == 0)
+		ret = write_pad(o, len);
+	len = align8(len);
+	/* The common area is in the file now; its memory can go. */
+	free(p->common.data);
+	p->common.data = NULL;
+	for (size_t s = 0; s < nshards && ret == 0; s++) {
 		struct shard *sh = &p->shards[s];
-		memcpy(file + base[s] + sh->blobs_off, sh->blobs.data, sh->blobs.len);
+		ret = render_shard(p, sh);
+		if (ret == 0)
+			ret = o->write(o->arg, len, p->region.data, p->region.len);
+		if (ret == 0)
+			ret = write_pad(o, len + p->region.len);
 		sd[s] = (struct bw_tbl_shard){
-			.base = base[s],
-			.size = sh->blobs_off + sh->blobs.len,
+			.base = len, .size = p->region.len,
 			.nbuckets = sh->nbuckets, .nnodes = sh->nnodes,
+			.max_probe = sh->max_probe,
 			.nodes_off = sh->nodes_off, .blobs_off = sh->blobs_off,
 		};
+		len = align8(len + p->region.len);
 	}
-	pack_nodes(p, file, base);
-	for (size_t s = 0; s < nshards; s++)
-		sd[s].max_probe = p->shards[s].max_probe;
-	write_types(p, file, base);
-	fill_header(p, file, len, dir, zoff + neg_at);
-	free(base);
-	*out = file;
+	if (ret == 0)
+		ret = o->write(o->arg, dir, sd, nshards * sizeof(*sd));
+	free(sd);
+	struct bw_tbl_header *h = (struct bw_tbl_header *)(void *)hdr;
+	fill_header(p, h, len, dir, common);
+	if (ret == 0)
+		ret = o->write(o->arg, 0, hdr, sizeof(hdr));
+	const uint8_t *all = NULL;
+	if (ret == 0)
+		ret = o->view(o->arg, len, &all);
+	if (ret == 0) {
+		h->checksum = bw_tbl_checksum(all, len);
+		ret = o->write(o->arg, offsetof(struct bw_tbl_header, checksum),
+		               &h->checksum, sizeof(h->checksum));
+	}
 	*outlen = len;
-	return 0;
+	return ret;
 }
 
 static void packer_free(struct packer *p)
 {
-	if (p->shards != NULL) {
-		for (size_t s = 0; s < ((size_t)1 << p->shard_bits); s++)
-			free(p->shards[s].blobs.data);
-	}
 	free(p->shards);
+	free(p->region.data);
+	free(p->order);
 	free(p->hash);
 	free(p->node_off);
 	free(p->first_blob);
@@ -909,14 +958,15 @@ static int packer_init(struct packer *p, const struct bw_zone *z,
 	for (size_t i = 0; i < z->nnodes; i++)
 		nrrsets += z->nodes[i].nrrsets;
 	p->shards = calloc((size_t)1 << p->shard_bits, sizeof(*p->shards));
+	p->order = calloc(z->nnodes, sizeof(*p->order));
 	p->hash = calloc(z->nnodes, sizeof(*p->hash));
 	p->node_off = calloc(z->nnodes, sizeof(*p->node_off));
 	p->first_blob = calloc(z->nnodes, sizeof(*p->first_blob));
 	p->blob_off = calloc(nrrsets + 1, sizeof(*p->blob_off));
 	p->do_off = calloc(nrrsets + 1, sizeof(*p->do_off));
 	p->rnd = malloc(sizeof(*p->rnd));
-	if (!p->shards || !p->hash || !p->node_off || !p->first_blob ||
-	    !p->blob_off || !p->do_off || !p->rnd)
+	if (!p->shards || !p->order || !p->hash || !p->node_off ||
+	    !p->first_blob || !p->blob_off || !p->do_off || !p->rnd)
 		return BW_ENOMEM;
 	for (size_t i = 0, k = 0; i < z->nnodes; i++) {
 		p->first_blob[i] = k;
@@ -925,8 +975,8 @@ static int packer_init(struct packer *p, const struct bw_zone *z,
 	return 0;
 }
 
-int bw_pack_zone(const struct bw_zone *z, struct bw_diag *d, uint8_t **out,
-                 size_t *len)
+int bw_pack_zone(const struct bw_zone *z, struct bw_diag *d,
+                 const struct bw_pack_out *out, size_t *len)
 {
 	struct packer *p = calloc(1, sizeof(*p));
 
@@ -935,16 +985,19 @@ int bw_pack_zone(const struct bw_zone *z, struct bw_diag *d, uint8_t **out,
 	int ret = z->nnodes > 0 ? packer_init(p, z, d) : BW_EZONE;
 	if (ret == 0) {
 		ds_detect(p);
-		layout(p);
+		ret = layout(p);
+	}
+	if (ret == 0) {
 		/* The negative blob first: common offset 0 means "none". */
 		ret = render_negative(p, false, &p->neg_at);
 	}
 	if (ret == 0 && p->ds.on)
 		ret = ds_prepare(p);
 	if (ret == 0)
-		ret = render_blobs(p);
-	if (ret == 0)
-		ret = assemble(p, &p->common, p->neg_at, out, len);
+		ret = emit(p, out, len);
+	if (ret == BW_ERANGE)
+		bw_diag_report(d, BW_DIAG_ERROR, NULL, 0, "the zone is too large for "
+		               "one table: an area of it passes 4 GiB");
 	packer_free(p);
 	free(p);
 	return ret;

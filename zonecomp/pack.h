@@ -9,17 +9,29 @@
 #include "bulwark/diag.h"
 #include "zone.h"
 
+/*! Where the table bytes go. */
+struct bw_pack_out {
+	void *arg;
+	/*! Stores \a len bytes at offset \a off; what is never written
+	 *  reads as zero. */
+	int (*write)(void *arg, uint64_t off, const void *data, size_t len);
+	/*! The first \a len bytes as written, for the checksum. */
+	int (*view)(void *arg, uint64_t len, const uint8_t **data);
+};
+
 /*!
- * \brief Builds the table bytes for a finished zone (see
- *        docs/table-format.md).  The output depends only on the zone's
- *        content, so compiling the same zone twice gives the same bytes.
+ * \brief Builds the table for a finished zone (see docs/table-format.md)
+ *        and writes it to \a out, shard by shard as each is rendered.
+ *        The output depends only on the zone's content, so compiling the
+ *        same zone twice gives the same bytes.
  * \param z    Zone after bw_zone_finish().
- * \param d    Diagnostics (RRsets too large to send are errors).
- * \param out  Set to a malloc'ed buffer.
- * \param len  Set to its length.
- * \return 0 or a negative error.
+ * \param d    Diagnostics (RRsets too large to send, a zone too large for
+ *             32-bit offsets: errors).
+ * \param out  Where the bytes go.
+ * \param len  Set to the table's length.
+ * \return 0 or a negative error (the output is then incomplete).
  */
-int bw_pack_zone(const struct bw_zone *z, struct bw_diag *d, uint8_t **out,
-                 size_t *len);
+int bw_pack_zone(const struct bw_zone *z, struct bw_diag *d,
+                 const struct bw_pack_out *out, size_t *len);
 
 #endif /* BULWARK_ZONECOMP_PACK_H */

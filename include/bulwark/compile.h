@@ -46,4 +46,14 @@ struct bw_compile_opts {
 int bw_compile_file(const char *path, const struct bw_compile_opts *opts,
                     struct bw_diag *d, uint8_t **out, size_t *len);
 
+/*!
+ * \brief As bw_compile_file(), but the table goes to the file \a table,
+ *        written shard by shard as TABLE.tmp.PID (so that a large table is
+ *        never whole in memory), synced and renamed into place. On error,
+ *        or when the process dies, \a table is left as it was.
+ * \param len  Set to the table's length.
+ */
+int bw_compile_to_file(const char *path, const struct bw_compile_opts *opts,
+                       struct bw_diag *d, const char *table, size_t *len);
+
 #endif /* BULWARK_COMPILE_H */

@@ -9,9 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <errno.h>
 
 #include <cmocka.h>
 
+#include "bulwark/compile.h"
 #include "bulwark/err.h"
 #include "bulwark/table.h"
 #include "bulwark/wire.h"
@@ -265,6 +267,101 @@ static void test_open_file(void **state)
 	free(data);
 }
 
+static char *write_text(char *path, const char *text)
+{
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	return path;
+}
+
+static uint8_t *read_all(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *data;
+
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	*len = (size_t)ftell(f);
+	rewind(f);
+	data = malloc(*len + 8);
+	assert_int_equal(fread(data, 1, *len, f), *len);
+	fclose(f);
+	return data;
+}
+
+/* No PATH.tmp.* is left beside the table. */
+static void assert_no_tmp(const char *dir)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "ls %s | grep -q '\\.tmp\\.'", dir);
+	assert_int_not_equal(system(cmd), 0);
+}
+
+/* bw_compile_to_file writes the same bytes as bw_compile_file, and a
+ * failed compile leaves the old table as it was. */
+static void test_compile_to_file(void **state)
+{
+	(void)state;
+	char zpath[] = "/tmp/bw-test-zone-XXXXXX", bad[] = "/tmp/bw-test-zone-XXXXXX";
+	char dir[] = "/tmp/bw-test-out-XXXXXX", table[64], cmd[96];
+	struct bw_diag d = { .quiet = 1 };
+	uint8_t apex[BW_NAME_MAXLEN];
+	struct bw_compile_opts opts = { .origin = apex };
+	size_t mlen, flen, len;
+	uint8_t *mem;
+
+	tu_name(apex, "example.com.");
+	write_text(zpath, zone_text);
+	write_text(bad, "$ORIGIN example.com.\n@ 300 SOA ns1 h 1 2 3 4 5\n"
+	           "@ 300 NS ns1\nwww 300 A 192.0.2.300\n");
+	assert_non_null(mkdtemp(dir));
+	snprintf(table, sizeof(table), "%s/t.bwz", dir);
+
+	assert_int_equal(bw_compile_file(zpath, &opts, &d, &mem, &mlen), 0);
+	assert_int_equal(bw_compile_to_file(zpath, &opts, &d, table, &len), 0);
+	uint8_t *file = read_all(table, &flen);
+	assert_int_equal(flen, mlen);
+	assert_int_equal(len, mlen);
+	assert_memory_equal(file, mem, mlen);
+	assert_no_tmp(dir);
+	free(file);
+
+	/* A bad zone: an error at its line, the table is untouched. */
+	d = (struct bw_diag){ .quiet = 1 };
+	assert_int_not_equal(bw_compile_to_file(bad, &opts, &d, table, &len), 0);
+	assert_int_equal(d.first_line, 4);
+	file = read_all(table, &flen);
+	assert_int_equal(flen, mlen);
+	assert_memory_equal(file, mem, mlen);
+	assert_no_tmp(dir);
+	free(file);
+
+	/* check_only writes nothing. */
+	opts.check_only = true;
+	unlink(table);
+	d = (struct bw_diag){ .quiet = 1 };
+	assert_int_equal(bw_compile_to_file(zpath, &opts, &d, table, &len), 0);
+	assert_int_equal(access(table, F_OK), -1);
+	opts.check_only = false;
+
+	/* A directory that does not exist: an error naming the table. */
+	d = (struct bw_diag){ .quiet = 1 };
+	assert_int_equal(bw_compile_to_file(zpath, &opts, &d, "/nonexistent/t.bwz",
+	                                    &len), -ENOENT);
+	assert_int_equal(d.errors, 1);
+	assert_string_equal(d.first_file, "/nonexistent/t.bwz");
+
+	free(mem);
+	unlink(zpath);
+	unlink(bad);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -275,6 +372,7 @@ int main(void)
 		cmocka_unit_test(test_corrupted),
 		cmocka_unit_test(test_out_of_bounds),
 		cmocka_unit_test(test_open_file),
+		cmocka_unit_test(test_compile_to_file),
 	};
 	return cmocka_run_group_tests_name("table", tests, NULL, NULL);
 }

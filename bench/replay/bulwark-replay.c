@@ -481,7 +481,7 @@ static void answer(struct run *r, const struct bw_replay_resp *p, uint64_t now)
 	r->outstanding--;
 	r->st.answered++;
 	r->st.cur_answered++;
-	r->st.rcode[p->rcode]++;
+	r->st.rcode[p->rcode < BW_REPLAY_RCODES - 1 ? p->rcode : BW_REPLAY_RCODES - 1]++;
 	if (p->tc) {
 		r->st.tc++;
 		r->st.cur_tc++;

@@ -16,6 +16,7 @@
 #define BW_REPLAY_BURST      32
 /*! Outstanding-query table: slot = sequence number modulo its size. */
 #define BW_REPLAY_SLOTS_LOG  20
+#define BW_REPLAY_RCODES     25   /* 0..23 (BADCOOKIE), then the rest. */
 #define BW_REPLAY_SLOTS      (1u << BW_REPLAY_SLOTS_LOG)
 /*! Client ports used: slot % PORTS is the port's offset from PORT_BASE,
  *  slot / PORTS the DNS ID, so (port, ID) is unique among the slots. */
@@ -82,7 +83,9 @@ struct bw_replay_second {
 /*! Counters of the whole run. */
 struct bw_replay_stats {
 	uint64_t sent, answered, lost, unmatched, duplicates, tc;
-	uint64_t rcode[16];
+	uint64_t rcode[BW_REPLAY_RCODES];  /*!< Extended (with OPT's upper
+	                                         bits); the last counts the
+	                                         rest. */
 	uint64_t rx, tx, tx_full, rx_other, arp_replies, nd_replies;
 	uint64_t cur_sent, cur_answered, cur_lost, cur_tc;
 	struct bw_replay_hist total, cur;
@@ -135,7 +138,7 @@ struct bw_replay_resp {
 	uint32_t slot;       /*!< From the client port and the DNS ID. */
 	uint32_t key;        /*!< The client address key. */
 	uint16_t id;         /*!< The DNS ID. */
-	uint8_t rcode;
+	uint16_t rcode;      /*!< With the OPT record's upper 8 bits. */
 	bool tc;
 };
 

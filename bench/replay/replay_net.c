@@ -236,6 +236,47 @@ static bool nd_reply(const struct bw_replay_set *s, const struct bw_replay_rewri
 	return true;
 }
 
+/* Past the name at \a at (compression pointers end it), or 0. */
+static size_t skip_name(const uint8_t *m, size_t len, size_t at)
+{
+	while (at < len) {
+		uint8_t l = m[at];
+		if (l == 0)
+			return at + 1;
+		if ((l & 0xc0) == 0xc0)
+			return at + 2 <= len ? at + 2 : 0;
+		if (l & 0xc0)
+			return 0;
+		at += 1u + l;
+	}
+	return 0;
+}
+
+/* The upper 8 bits of the rcode from the OPT record (RFC 6891 §6.1.3),
+ * or 0 when the response has none or cannot be walked. */
+static unsigned ext_rcode(const uint8_t *m, size_t len)
+{
+	unsigned qd = rd16(m + 4), rrs = rd16(m + 6) + rd16(m + 8);
+	unsigned ar = rd16(m + 10);
+	size_t at = 12;
+
+	if (ar == 0)
+		return 0;
+	for (unsigned i = 0; i < qd && at != 0; i++) {
+		at = skip_name(m, len, at);
+		at = at != 0 && at + 4 <= len ? at + 4 : 0;
+	}
+	for (unsigned i = 0; i < rrs + ar && at != 0; i++) {
+		at = skip_name(m, len, at);
+		if (at == 0 || at + 10 > len)
+			return 0;
+		if (i >= rrs && rd16(m + at) == 41)
+			return m[at + 4];
+		at += 10u + rd16(m + at + 8);
+	}
+	return 0;
+}
+
 /* The client port, ID, flags of a DNS response at \a udp. */
 static bool response(const uint8_t *udp, size_t avail, uint32_t key,
                      struct bw_replay_resp *r)
@@ -249,7 +290,9 @@ static bool response(const uint8_t *udp, size_t avail, uint32_t key,
 	          (uint32_t)(rd16(udp + 8) & ID_MASK) << 14;
 	r->key = key;
 	r->id = rd16(udp + 8);
-	r->rcode = udp[11] & 0xf;
+	size_t dns = rd16(udp + 4) >= 8 + 12 && rd16(udp + 4) < avail ?
+	             rd16(udp + 4) : avail;
+	r->rcode = (uint16_t)((udp[11] & 0xf) | ext_rcode(udp + 8, dns - 8) << 4);
 	r->tc = (udp[10] & 0x02) != 0;
 	return true;
 }

@@ -8,10 +8,12 @@
 #define SUB      BW_REPLAY_HIST_SUB
 #define SUB_N    (1u << SUB)
 
-static const char *const rcode_names[16] = {
+static const char *const rcode_names[BW_REPLAY_RCODES] = {
 	"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED",
 	"YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH", "NOTZONE", "DSOTYPENI",
-	"RCODE12", "RCODE13", "RCODE14", "RCODE15",
+	"RCODE12", "RCODE13", "RCODE14", "RCODE15", "BADVERS", "BADKEY",
+	"BADTIME", "BADMODE", "BADNAME", "BADALG", "BADTRUNC", "BADCOOKIE",
+	"OTHER",
 };
 
 /* Values below 2^SUB have a bucket each; above, every power of two is
@@ -106,7 +108,7 @@ static void json_rcodes(const struct bw_replay_stats *st, FILE *f)
 	bool first = true;
 
 	fprintf(f, "\"rcode\":{");
-	for (unsigned i = 0; i < 16; i++) {
+	for (unsigned i = 0; i < BW_REPLAY_RCODES; i++) {
 		if (st->rcode[i] == 0)
 			continue;
 		fprintf(f, "%s\"%s\":%llu", first ? "" : ",", rcode_names[i],
@@ -173,7 +175,7 @@ void bw_replay_report_text(const struct bw_replay_stats *st, FILE *f)
 	        us(st, bw_replay_hist_quantile(&st->total, 0.5)),
 	        us(st, bw_replay_hist_quantile(&st->total, 0.99)),
 	        us(st, bw_replay_hist_quantile(&st->total, 0.999)), us(st, st->total.max));
-	for (unsigned i = 0; i < 16; i++)
+	for (unsigned i = 0; i < BW_REPLAY_RCODES; i++)
 		if (st->rcode[i] != 0)
 			fprintf(f, " %s %llu", rcode_names[i], (unsigned long long)st->rcode[i]);
 	fprintf(f, "\n");

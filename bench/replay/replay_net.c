@@ -281,17 +281,18 @@ static unsigned ext_rcode(const uint8_t *m, size_t len)
 static bool response(const uint8_t *udp, size_t avail, uint32_t key,
                      struct bw_replay_resp *r)
 {
-	uint16_t port = rd16(udp + 2);
+	uint16_t port = rd16(udp + 2), ulen = rd16(udp + 4);
 
-	if (avail < 8 + 12 || port < BW_REPLAY_PORT_BASE ||
+	/* A datagram too short for a DNS header is not an answer, whatever
+	 * padding follows it. */
+	if (avail < 8 + 12 || ulen < 8 + 12 || port < BW_REPLAY_PORT_BASE ||
 	    port >= BW_REPLAY_PORT_BASE + BW_REPLAY_PORTS || (udp[10] & 0x80) == 0)
 		return false;
 	r->slot = (uint32_t)(port - BW_REPLAY_PORT_BASE) |
 	          (uint32_t)(rd16(udp + 8) & ID_MASK) << 14;
 	r->key = key;
 	r->id = rd16(udp + 8);
-	size_t dns = rd16(udp + 4) >= 8 + 12 && rd16(udp + 4) < avail ?
-	             rd16(udp + 4) : avail;
+	size_t dns = ulen < avail ? ulen : avail;
 	r->rcode = (uint16_t)((udp[11] & 0xf) | ext_rcode(udp + 8, dns - 8) << 4);
 	r->tc = (udp[10] & 0x02) != 0;
 	return true;

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "bulwark/err.h"
@@ -35,20 +34,20 @@ static int mem_write(void *arg, uint64_t off, const void *data, size_t len)
 	return 0;
 }
 
-static int mem_view(void *arg, uint64_t len, const uint8_t **data)
+static int mem_read(void *arg, uint64_t off, void *data, size_t len)
 {
 	struct bw_out_mem *m = arg;
 
-	if (len > m->len)
+	if (off > m->len || len > m->len - off)
 		return BW_EINVAL;
-	*data = m->data;
+	memcpy(data, m->data + off, len);
 	return 0;
 }
 
 void bw_out_mem_init(struct bw_out_mem *m, struct bw_pack_out *o)
 {
 	memset(m, 0, sizeof(*m));
-	*o = (struct bw_pack_out){ .arg = m, .write = mem_write, .view = mem_view };
+	*o = (struct bw_pack_out){ .arg = m, .write = mem_write, .read = mem_read };
 }
 
 /* ---- A file, renamed into place. ---- */
@@ -71,25 +70,23 @@ static int file_write(void *arg, uint64_t off, const void *data, size_t len)
 	return 0;
 }
 
-/* The written file, mapped read-only (read back through the page cache). */
-static int file_view(void *arg, uint64_t len, const uint8_t **data)
+static int file_read(void *arg, uint64_t off, void *data, size_t len)
 {
 	struct bw_out_file *f = arg;
+	uint8_t *p = data;
 
-	if (f->map != NULL)
-		munmap(f->map, f->map_len);
-	f->map = NULL;
-	if (ftruncate(f->fd, (off_t)len) != 0)
-		return -errno;
-	if (len == 0)
-		return BW_EINVAL;
-	void *m = mmap(NULL, (size_t)len, PROT_READ, MAP_SHARED, f->fd, 0);
-	if (m == MAP_FAILED)
-		return -errno;
-	madvise(m, (size_t)len, MADV_SEQUENTIAL);
-	f->map = m;
-	f->map_len = (size_t)len;
-	*data = m;
+	while (len > 0) {
+		ssize_t n = pread(f->fd, p, len, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return BW_EIO;  /* Shorter than what was written. */
+		p += n;
+		off += (uint64_t)n;
+		len -= (size_t)n;
+	}
 	return 0;
 }
 
@@ -112,7 +109,7 @@ int bw_out_file_open(struct bw_out_file *f, const char *path,
 		f->tmp = NULL;
 		return ret;
 	}
-	*o = (struct bw_pack_out){ .arg = f, .write = file_write, .view = file_view };
+	*o = (struct bw_pack_out){ .arg = f, .write = file_write, .read = file_read };
 	return 0;
 }
 
@@ -139,9 +136,6 @@ int bw_out_file_close(struct bw_out_file *f, bool commit)
 {
 	int ret = 0;
 
-	if (f->map != NULL)
-		munmap(f->map, f->map_len);
-	f->map = NULL;
 	if (f->fd >= 0) {
 		if (commit && fsync(f->fd) != 0)
 			ret = -errno;

@@ -22,8 +22,6 @@ struct bw_out_file {
 	const char *path;
 	char *tmp;
 	int fd;
-	void *map;
-	size_t map_len;
 };
 
 /*!

@@ -869,6 +869,32 @@ static int write_pad(const struct bw_pack_out *o, uint64_t from)
 	       o->write(o->arg, from, zero, (size_t)(align8(from) - from));
 }
 
+/* The checksum of the \a len bytes written, read back in pieces (so that
+ * a table of many GiB is never mapped or in memory at once). */
+static int checksum(const struct bw_pack_out *o, uint64_t len, uint64_t *sum)
+{
+	const size_t piece = 1u << 20;   /* A multiple of 32. */
+	uint8_t *buf = malloc(piece);
+	struct bw_tbl_sum s;
+	int ret = 0;
+
+	if (buf == NULL)
+		return BW_ENOMEM;
+	bw_tbl_sum_init(&s);
+	for (uint64_t off = 0; ret == 0; off += piece) {
+		size_t n = len - off < piece ? (size_t)(len - off) : piece;
+		ret = o->read(o->arg, off, buf, n);
+		if (ret == 0 && n < piece) {
+			*sum = bw_tbl_sum_end(&s, buf, n);
+			break;
+		}
+		if (ret == 0)
+			bw_tbl_sum_add(&s, buf, n);
+	}
+	free(buf);
+	return ret;
+}
+
 /* Writes the file: common area, each shard as soon as it is rendered,
  * then the shard directory, and the header with the checksum of all the
  * rest last. */
@@ -912,14 +938,11 @@ static int emit(struct packer *p, const struct bw_pack_out *o, size_t *outlen)
 	fill_header(p, h, len, dir, common);
 	if (ret == 0)
 		ret = o->write(o->arg, 0, hdr, sizeof(hdr));
-	const uint8_t *all = NULL;
 	if (ret == 0)
-		ret = o->view(o->arg, len, &all);
-	if (ret == 0) {
-		h->checksum = bw_tbl_checksum(all, len);
+		ret = checksum(o, len, &h->checksum);
+	if (ret == 0)
 		ret = o->write(o->arg, offsetof(struct bw_tbl_header, checksum),
 		               &h->checksum, sizeof(h->checksum));
-	}
 	*outlen = len;
 	return ret;
 }

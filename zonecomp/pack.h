@@ -15,8 +15,8 @@ struct bw_pack_out {
 	/*! Stores \a len bytes at offset \a off; what is never written
 	 *  reads as zero. */
 	int (*write)(void *arg, uint64_t off, const void *data, size_t len);
-	/*! The first \a len bytes as written, for the checksum. */
-	int (*view)(void *arg, uint64_t len, const uint8_t **data);
+	/*! Reads back \a len written bytes at \a off, for the checksum. */
+	int (*read)(void *arg, uint64_t off, void *data, size_t len);
 };
 
 /*!

@@ -383,31 +383,61 @@ static inline uint64_t bw_hash_name(const uint8_t *name)
 	return h;
 }
 
+/*! A table checksum taken piece by piece (bw_tbl_checksum()). */
+struct bw_tbl_sum {
+	uint64_t lane[4];
+	uint64_t at;              /*!< Bytes summed so far. */
+};
+
+static inline void bw_tbl_sum_init(struct bw_tbl_sum *s)
+{
+	*s = (struct bw_tbl_sum){ .lane = { 1, 2, 3, 4 } };
+}
+
+/*! \brief Adds the next \a len bytes, a multiple of 32 (all but the
+ *         last piece, which goes to bw_tbl_sum_end()). */
+static inline void bw_tbl_sum_add(struct bw_tbl_sum *s, const uint8_t *data,
+                                  size_t len)
+{
+	const size_t skip = offsetof(struct bw_tbl_header, checksum);
+
+	for (size_t i = 0; i + 32 <= len; i += 32, s->at += 32) {
+		for (int k = 0; k < 4; k++) {
+			uint64_t v;
+			memcpy(&v, data + i + 8 * k, 8);
+			if (s->at + 8 * (uint64_t)k == skip)
+				v = 0;
+			s->lane[k] = (s->lane[k] ^ v) * 0x9e3779b97f4a7c15ull;
+			s->lane[k] ^= s->lane[k] >> 31;
+		}
+	}
+}
+
+/*! \brief The checksum, with the last \a len bytes (any length). */
+static inline uint64_t bw_tbl_sum_end(struct bw_tbl_sum *s, const uint8_t *data,
+                                      size_t len)
+{
+	size_t full = len & ~(size_t)31;
+
+	bw_tbl_sum_add(s, data, full);
+	uint64_t total = s->at + (len - full);
+	uint64_t h = bw_hash_mix(s->lane[0] ^ bw_hash_mix(s->lane[1] ^
+	             bw_hash_mix(s->lane[2] ^ bw_hash_mix(s->lane[3] ^ total))));
+	for (size_t i = full; i < len; i++)
+		h = bw_hash_mix(h ^ data[i]);
+	return h;
+}
+
 /*!
  * \brief Checksum of table bytes: four interleaved lanes of 64-bit words,
  *        the header's checksum field counted as zero.
  */
 static inline uint64_t bw_tbl_checksum(const uint8_t *data, size_t len)
 {
-	const size_t skip = offsetof(struct bw_tbl_header, checksum);
-	uint64_t lane[4] = { 1, 2, 3, 4 };
-	size_t i = 0;
+	struct bw_tbl_sum s;
 
-	for (; i + 32 <= len; i += 32) {
-		for (int k = 0; k < 4; k++) {
-			uint64_t v;
-			memcpy(&v, data + i + 8 * k, 8);
-			if (i + 8 * (size_t)k == skip)
-				v = 0;
-			lane[k] = (lane[k] ^ v) * 0x9e3779b97f4a7c15ull;
-			lane[k] ^= lane[k] >> 31;
-		}
-	}
-	uint64_t h = bw_hash_mix(lane[0] ^ bw_hash_mix(lane[1] ^
-	             bw_hash_mix(lane[2] ^ bw_hash_mix(lane[3] ^ len))));
-	for (; i < len; i++)
-		h = bw_hash_mix(h ^ data[i]);
-	return h;
+	bw_tbl_sum_init(&s);
+	return bw_tbl_sum_end(&s, data, len);
 }
 
 /* ---- Loader API (dataplane/table.c). ---- */

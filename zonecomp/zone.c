@@ -30,8 +30,14 @@ struct arena_block {
 	uint8_t data[];
 };
 
+struct arena_kept {
+	struct arena_kept *next;
+	void *mem;
+};
+
 struct arena {
 	struct arena_block *head;
+	struct arena_kept *kept;   /* Memory given by bw_zone_adopt(). */
 };
 
 static uint8_t *arena_alloc(struct arena *a, size_t len)
@@ -53,8 +59,28 @@ static uint8_t *arena_alloc(struct arena *a, size_t len)
 	return p;
 }
 
+static int arena_keep(struct arena *a, void *mem)
+{
+	struct arena_kept *k = malloc(sizeof(*k));
+
+	if (k == NULL) {
+		free(mem);
+		return BW_ENOMEM;
+	}
+	k->mem = mem;
+	k->next = a->kept;
+	a->kept = k;
+	return 0;
+}
+
 static void arena_free(struct arena *a)
 {
+	while (a->kept != NULL) {
+		struct arena_kept *next = a->kept->next;
+		free(a->kept->mem);
+		free(a->kept);
+		a->kept = next;
+	}
 	while (a->head != NULL) {
 		struct arena_block *next = a->head->next;
 		free(a->head);
@@ -87,6 +113,7 @@ struct bw_zone_priv {
 	size_t nfiles;
 	size_t last_file;
 	unsigned add_errors;
+	size_t nkept;              /* Records carried over by bw_zone_reopen(). */
 	bool finished;
 	size_t capnodes;
 	struct bw_zone_rrset *rrsets;
@@ -224,7 +251,17 @@ static struct zrec *rec_push(struct bw_zone_priv *p)
 	return &p->recs[p->nrecs];
 }
 
-/* Owner name and sort key; shared with the previous record when equal. */
+static void rec_set_key(struct zrec *r, const uint8_t *key, size_t klen)
+{
+	r->key_len = (uint16_t)klen;
+	r->kpfx[0] = key_prefix(key, klen);
+	r->kpfx[1] = klen > 8 ? key_prefix(key + 8, klen - 8) : 0;
+}
+
+static const uint8_t *node_name(const struct bw_zone *z, const uint8_t *lname);
+
+/* Owner name and sort key; shared with the previous record, or with the
+ * node of a reopened zone, when equal. */
 static int rec_set_owner(const struct bw_zone *z, struct zrec *r,
                          const uint8_t *lname)
 {
@@ -243,42 +280,54 @@ static int rec_set_owner(const struct bw_zone *z, struct zrec *r,
 	}
 	uint8_t key[KEY_MAXLEN];
 	size_t klen = name_key(lname, z->apex_labels, key);
-	uint8_t *mem = arena_alloc(&p->arena, len + klen);
-	if (mem == NULL)
-		return BW_ENOMEM;
-	memcpy(mem, lname, len);
-	memcpy(mem + len, key, klen);
-	r->name = mem;
+	const uint8_t *name = node_name(z, lname);
+	if (name == NULL) {
+		uint8_t *mem = arena_alloc(&p->arena, len + klen);
+		if (mem == NULL)
+			return BW_ENOMEM;
+		memcpy(mem, lname, len);
+		memcpy(mem + len, key, klen);
+		name = mem;
+	}
+	r->name = name;
 	r->name_len = (uint8_t)len;
-	r->key_len = (uint16_t)klen;
-	r->kpfx[0] = key_prefix(key, klen);
-	r->kpfx[1] = klen > 8 ? key_prefix(key + 8, klen - 8) : 0;
+	rec_set_key(r, key, klen);
 	return 0;
 }
 
-/* Rdata as written, and its canonical form when that differs. */
-static int rec_set_rdata(struct bw_zone_priv *p, struct zrec *r,
-                         const struct bw_rr *rr)
+/* Canonical form of the rdata, kept apart only when it differs. */
+static int rec_set_canon(struct bw_zone_priv *p, struct zrec *r)
 {
-	uint8_t *rd = arena_alloc(&p->arena, rr->rdlen);
-	if (rd == NULL)
-		return BW_ENOMEM;
-	if (rr->rdlen > 0)
-		memcpy(rd, rr->rdata, rr->rdlen);
-	r->rd = r->crd = rd;
-	r->rdlen = rr->rdlen;
-	if (rr->rdlen == 0)
+	r->crd = r->rd;
+	if (r->rdlen == 0)
 		return 0;
-	memcpy(p->canon, rd, rr->rdlen);
-	bw_rdata_canonicalize(rr->type, p->canon, rr->rdlen);
-	if (memcmp(p->canon, rd, rr->rdlen) == 0)
+	memcpy(p->canon, r->rd, r->rdlen);
+	bw_rdata_canonicalize(r->type, p->canon, r->rdlen);
+	if (memcmp(p->canon, r->rd, r->rdlen) == 0)
 		return 0;
-	uint8_t *crd = arena_alloc(&p->arena, rr->rdlen);
+	uint8_t *crd = arena_alloc(&p->arena, r->rdlen);
 	if (crd == NULL)
 		return BW_ENOMEM;
-	memcpy(crd, p->canon, rr->rdlen);
+	memcpy(crd, p->canon, r->rdlen);
 	r->crd = crd;
 	return 0;
+}
+
+/* Rdata as written: a copy, or \a rr's own when not \a copy. */
+static int rec_set_rdata(struct bw_zone_priv *p, struct zrec *r,
+                         const struct bw_rr *rr, bool copy)
+{
+	r->rd = rr->rdata;
+	r->rdlen = rr->rdlen;
+	if (copy) {
+		uint8_t *rd = arena_alloc(&p->arena, rr->rdlen);
+		if (rd == NULL)
+			return BW_ENOMEM;
+		if (rr->rdlen > 0)
+			memcpy(rd, rr->rdata, rr->rdlen);
+		r->rd = rd;
+	}
+	return rec_set_canon(p, r);
 }
 
 /* File names are kept once each; records hold an index. */
@@ -288,7 +337,8 @@ static int rec_set_file(struct bw_zone_priv *p, struct zrec *r,
 	const char *f = file != NULL ? file : "";
 	size_t i = p->last_file;
 
-	if (i >= p->nfiles || strcmp(p->files[i], f) != 0) {
+	/* The same pointer when reopened from an RRset. */
+	if (i >= p->nfiles || (p->files[i] != f && strcmp(p->files[i], f) != 0)) {
 		for (i = 0; i < p->nfiles && strcmp(p->files[i], f) != 0; i++)
 			;
 	}
@@ -309,7 +359,8 @@ static int rec_set_file(struct bw_zone_priv *p, struct zrec *r,
 	return 0;
 }
 
-int bw_zone_add(struct bw_zone *z, const struct bw_rr *rr, struct bw_diag *d)
+static int zone_add(struct bw_zone *z, const struct bw_rr *rr, bool copy,
+                    struct bw_diag *d)
 {
 	struct bw_zone_priv *p = z->priv;
 	uint8_t lname[BW_NAME_MAXLEN];
@@ -323,18 +374,34 @@ int bw_zone_add(struct bw_zone *z, const struct bw_rr *rr, struct bw_diag *d)
 	struct zrec *r = rec_push(p);
 	if (r == NULL)
 		return BW_ENOMEM;
+	r->type = rr->type;
 	int ret = rec_set_owner(z, r, lname);
 	if (ret == 0)
-		ret = rec_set_rdata(p, r, rr);
+		ret = rec_set_rdata(p, r, rr, copy);
 	if (ret == 0)
 		ret = rec_set_file(p, r, rr->file);
 	if (ret != 0)
 		return ret;
-	r->type = rr->type;
 	r->ttl = rr->ttl;
 	r->line = rr->line;
 	r->seq = (uint32_t)p->nrecs++;
 	return 0;
+}
+
+int bw_zone_add(struct bw_zone *z, const struct bw_rr *rr, struct bw_diag *d)
+{
+	return zone_add(z, rr, true, d);
+}
+
+int bw_zone_add_ref(struct bw_zone *z, const struct bw_rr *rr,
+                    struct bw_diag *d)
+{
+	return zone_add(z, rr, false, d);
+}
+
+int bw_zone_adopt(struct bw_zone *z, void *mem)
+{
+	return arena_keep(&z->priv->arena, mem);
 }
 
 /* ---- Sorting. ---- */
@@ -753,6 +820,19 @@ static size_t index_find(const struct bw_zone *z, const uint8_t *lname)
 	return z->nnodes;
 }
 
+/* The arena name of the node \a lname of a reopened zone, or NULL.  Not
+ * an empty non-terminal's: that is a suffix of another name, with no key
+ * after it. */
+static const uint8_t *node_name(const struct bw_zone *z, const uint8_t *lname)
+{
+	if (z->priv->index == NULL)
+		return NULL;
+	size_t i = index_find(z, lname);
+	if (i == z->nnodes || (z->nodes[i].flags & BW_ZN_ENT))
+		return NULL;
+	return z->nodes[i].name;
+}
+
 /* By hash once the index exists, else binary search in canonical order;
  * z->nnodes when absent. */
 static size_t node_index(const struct bw_zone *z, const uint8_t *lname)
@@ -814,6 +894,9 @@ static void check_glue_of(const struct fin *f, const struct bw_zone_node *n,
 	const struct bw_zone *z = f->z;
 
 	for (uint16_t i = 0; i < ns->count; i++) {
+		/* Carried over by bw_zone_reopen(): the finish before checked it. */
+		if (rd_rec(f, ns, i)->seq < f->p->nkept)
+			continue;
 		uint8_t target[BW_NAME_MAXLEN];
 		int len = bw_name_check(ns->rd[i].data, ns->rd[i].len);
 		if (len < 0)
@@ -896,6 +979,18 @@ static int fin_nodes(struct fin *f)
 	return 0;
 }
 
+/* The nodes and index from before bw_zone_reopen(): the records no
+ * longer need them. */
+static void fin_drop_old(struct bw_zone *z)
+{
+	free(z->nodes);
+	free(z->priv->index);
+	z->nodes = NULL;
+	z->nnodes = 0;
+	z->priv->capnodes = 0;
+	z->priv->index = NULL;
+}
+
 int bw_zone_finish(struct bw_zone *z, struct bw_diag *d)
 {
 	struct bw_zone_priv *p = z->priv;
@@ -905,6 +1000,7 @@ int bw_zone_finish(struct bw_zone *z, struct bw_diag *d)
 	if (p->finished)
 		return BW_EINVAL;
 	p->finished = true;
+	fin_drop_old(z);
 	int ret = fin_alloc(p);
 	if (ret != 0)
 		return ret;
@@ -925,6 +1021,101 @@ int bw_zone_finish(struct bw_zone *z, struct bw_diag *d)
 	if (ret != 0)
 		return ret;
 	return d->errors > errors || p->add_errors > 0 ? BW_EZONE : 0;
+}
+
+/* ---- Reopening a finished zone. ---- */
+
+static bool reopen_keeps(const struct bw_zone_rrset *rs, bw_zone_drop_fn drop)
+{
+	return drop == NULL || !drop(rs->type);
+}
+
+static size_t reopen_count(const struct bw_zone *z, bw_zone_drop_fn drop)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < z->nnodes; i++) {
+		const struct bw_zone_node *nd = &z->nodes[i];
+		for (uint16_t t = 0; t < nd->nrrsets; t++)
+			if (reopen_keeps(&nd->rrsets[t], drop))
+				n += nd->rrsets[t].count;
+	}
+	return n;
+}
+
+/* The records of \a n again, pointing at its name and rdata; the key
+ * follows the name in the arena, as rec_set_owner() put it there. */
+static int reopen_node(struct bw_zone *z, const struct bw_zone_node *n,
+                       bw_zone_drop_fn drop)
+{
+	struct bw_zone_priv *p = z->priv;
+	struct zrec proto = { .name = n->name, .name_len = n->name_len };
+	uint8_t key[KEY_MAXLEN];
+
+	rec_set_key(&proto, key, name_key(n->name, z->apex_labels, key));
+	for (uint16_t t = 0; t < n->nrrsets; t++) {
+		const struct bw_zone_rrset *rs = &n->rrsets[t];
+		if (!reopen_keeps(rs, drop))
+			continue;
+		proto.type = rs->type;
+		proto.ttl = rs->ttl;
+		proto.line = rs->line;
+		int ret = rec_set_file(p, &proto, rs->file);
+		for (uint16_t i = 0; i < rs->count && ret == 0; i++) {
+			struct zrec *r = &p->recs[p->nrecs];
+			*r = proto;
+			r->rd = rs->rd[i].data;
+			r->rdlen = rs->rd[i].len;
+			r->seq = (uint32_t)p->nrecs++;
+			ret = rec_set_canon(p, r);
+		}
+		if (ret != 0)
+			return ret;
+	}
+	return 0;
+}
+
+/* The RRsets are records again: only names and flags stay, for lookups. */
+static void reopen_release(struct bw_zone *z)
+{
+	struct bw_zone_priv *p = z->priv;
+
+	for (size_t i = 0; i < z->nnodes; i++) {
+		z->nodes[i].nrrsets = 0;
+		z->nodes[i].rrsets = NULL;
+	}
+	free(p->rrsets);
+	free(p->rdatas);
+	p->rrsets = NULL;
+	p->rdatas = NULL;
+}
+
+int bw_zone_reopen(struct bw_zone *z, bw_zone_drop_fn drop, size_t extra)
+{
+	struct bw_zone_priv *p = z->priv;
+
+	if (!p->finished)
+		return BW_EINVAL;
+	size_t cap = reopen_count(z, drop) + extra;
+	p->recs = cap > 0 ? malloc(cap * sizeof(*p->recs)) : NULL;
+	if (p->recs == NULL && cap > 0)
+		return BW_ENOMEM;
+	p->caprecs = cap;
+	p->nrecs = 0;
+	/* Node order, then type and rdata order: file order for the next
+	 * finish, so that each RRset keeps its place and TTL. */
+	for (size_t i = 0; i < z->nnodes; i++) {
+		if (z->nodes[i].nrrsets == 0)
+			continue;
+		int ret = reopen_node(z, &z->nodes[i], drop);
+		if (ret != 0)
+			return ret;
+	}
+	reopen_release(z);
+	p->nkept = p->nrecs;
+	p->add_errors = 0;
+	p->finished = false;
+	return 0;
 }
 
 /* ---- Lookups. ---- */

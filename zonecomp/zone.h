@@ -4,6 +4,8 @@
  *  Records are added as the parser reads them; bw_zone_finish() sorts the
  *  nodes into canonical order, merges duplicates, normalises TTLs, adds
  *  empty non-terminals, marks zone cuts and runs the zone checks.
+ *  bw_zone_reopen() turns a finished zone back into records, in place, so
+ *  that the signer can add to it and finish it again.
  */
 #ifndef BULWARK_ZONECOMP_ZONE_H
 #define BULWARK_ZONECOMP_ZONE_H
@@ -20,14 +22,15 @@ struct bw_zone_rdata {
 	const uint8_t *data;
 };
 
+/* Pointers first: 32 octets, and finish makes one per record. */
 struct bw_zone_rrset {
-	uint16_t type;
-	uint32_t ttl;
-	uint16_t count;                /*!< Number of rdatas. */
 	struct bw_zone_rdata *rd;      /*!< Sorted in canonical order
 	                                    (RFC 4034 §6.3), no duplicates. */
 	const char *file;              /*!< Where the first record was. */
 	unsigned line;
+	uint32_t ttl;
+	uint16_t type;
+	uint16_t count;                /*!< Number of rdatas. */
 };
 
 enum bw_zone_node_flags {
@@ -78,6 +81,20 @@ struct bw_zone *bw_zone_new(const uint8_t *apex);
 int bw_zone_add(struct bw_zone *z, const struct bw_rr *rr, struct bw_diag *d);
 
 /*!
+ * \brief As bw_zone_add(), but the zone refers to \a rr->rdata instead of
+ *        copying it, so it must live as long as the zone (memory given to
+ *        bw_zone_adopt(), for instance).
+ */
+int bw_zone_add_ref(struct bw_zone *z, const struct bw_rr *rr,
+                    struct bw_diag *d);
+
+/*!
+ * \brief Gives \a mem (from malloc) to the zone, which frees it with itself.
+ * \return 0, or BW_ENOMEM (\a mem is freed then too).
+ */
+int bw_zone_adopt(struct bw_zone *z, void *mem);
+
+/*!
  * \brief Builds the node list and runs the checks: exactly one SOA at the
  *        apex and NS there (errors), CNAME beside other data (error),
  *        data below a zone cut other than address glue (warning, left
@@ -87,6 +104,26 @@ int bw_zone_add(struct bw_zone *z, const struct bw_rr *rr, struct bw_diag *d);
  * \return 0, or BW_EZONE when an error was reported.
  */
 int bw_zone_finish(struct bw_zone *z, struct bw_diag *d);
+
+/*! RRset types for bw_zone_reopen() to leave out. */
+typedef bool (*bw_zone_drop_fn)(uint16_t type);
+
+/*!
+ * \brief Makes a finished zone accept bw_zone_add() again, for another
+ *        bw_zone_finish(), without copying its names and rdata.
+ *
+ * Each record keeps the TTL, file and line of its RRset.  The next finish
+ * derives empty non-terminals, flags and cuts again, and does not repeat
+ * the glue warnings of the records carried over (the finish before
+ * reported them).  Until then the nodes keep their names and flags, for
+ * bw_zone_find() and to share the names with new records, but no RRsets.
+ *
+ * \param drop   Types to leave out, or NULL.
+ * \param extra  Records the caller is about to add (room is made).
+ * \return 0, BW_EINVAL when \a z is not finished, or BW_ENOMEM (then \a z
+ *         can only be freed).
+ */
+int bw_zone_reopen(struct bw_zone *z, bw_zone_drop_fn drop, size_t extra);
 
 /*!
  * \brief Finds a node by lowercase wire name (after finish), or NULL.

@@ -124,9 +124,7 @@ static int add_trr(struct tctx *t, const struct trr *r, unsigned line)
 	return bw_zone_add(t->z, &rr, &t->d);
 }
 
-/* Builds a zone; results stay in \a t. */
-static void build(struct tctx *t, const char *apex, const struct trr *rrs,
-                  size_t n)
+static void start(struct tctx *t, const char *apex)
 {
 	uint8_t a[BW_NAME_MAXLEN];
 
@@ -136,11 +134,28 @@ static void build(struct tctx *t, const char *apex, const struct trr *rrs,
 	make_name(a, apex);
 	t->z = bw_zone_new(a);
 	assert_non_null(t->z);
-	for (size_t i = 0; i < n; i++) {
+}
+
+/* Adds records [from, to) but those of type \a skip (0: none), each at
+ * its index + 1 as line. */
+static void add_range(struct tctx *t, const struct trr *rrs, size_t from,
+                      size_t to, uint16_t skip)
+{
+	for (size_t i = from; i < to; i++) {
+		if (skip != 0 && rrs[i].type == skip)
+			continue;
 		int ret = add_trr(t, &rrs[i], (unsigned)i + 1);
 		if (ret != 0)
 			t->add_ret = ret;
 	}
+}
+
+/* Builds a zone; results stay in \a t. */
+static void build(struct tctx *t, const char *apex, const struct trr *rrs,
+                  size_t n)
+{
+	start(t, apex);
+	add_range(t, rrs, 0, n, 0);
 	t->ret = bw_zone_finish(t->z, &t->d);
 }
 
@@ -685,6 +700,139 @@ static void test_empty_non_terminals(void **state)
 	done(&t);
 }
 
+/* ---- Reopening a finished zone. ---- */
+
+/* The first REOPEN_FIRST are finished, the rest added after reopening. */
+#define REOPEN_FIRST 11
+static const struct trr reopen_rrs[] = {
+	SOA("1"), APEX_NS, NS1_A,
+	{ "example.com.", BW_TYPE_NS, 3600, "ns2.example.com.", 0 },
+	{ "www.example.com.", BW_TYPE_A, 60, "192.0.2.80", 0 },
+	{ "www.example.com.", BW_TYPE_A, 300, "192.0.2.81", 0 },
+	{ "a.b.c.example.com.", BW_TYPE_A, 60, "192.0.2.1", 0 },
+	{ "sub.example.com.", BW_TYPE_NS, 60, "ns.sub.example.com.", 0 },
+	{ "ns.sub.example.com.", BW_TYPE_A, 60, "192.0.2.53", 0 },
+	{ "sub.example.com.", BW_TYPE_TXT, 60, "occluded", 0 },
+	{ "*.w.example.com.", BW_TYPE_TXT, 60, "wild", 0 },
+	/* A new owner below a new empty non-terminal, new types at existing
+	 * owners (one sorting before the type there), a duplicate, data at
+	 * an empty non-terminal, an owner with TXT only. */
+	{ "new.x.example.com.", BW_TYPE_A, 60, "192.0.2.2", 0 },
+	{ "WWW.example.com.", BW_TYPE_AAAA, 60, "2001:db8::80", 0 },
+	{ "*.W.example.com.", BW_TYPE_A, 60, "192.0.2.3", 0 },
+	{ "www.example.com.", BW_TYPE_A, 60, "192.0.2.80", 0 },
+	{ "www.example.com.", BW_TYPE_RRSIG, 60, "example.com.", 0 },
+	{ "b.c.example.com.", BW_TYPE_TXT, 60, "was empty", 0 },
+	{ "gone.example.com.", BW_TYPE_TXT, 60, "dropped", 0 },
+};
+#define REOPEN_N (sizeof(reopen_rrs) / sizeof(reopen_rrs[0]))
+
+static void assert_same_zone(const struct bw_zone *a, const struct bw_zone *b)
+{
+	assert_int_equal(a->serial, b->serial);
+	assert_int_equal(a->soa_ttl, b->soa_ttl);
+	assert_int_equal(a->soa_minimum, b->soa_minimum);
+	assert_int_equal(a->nnodes, b->nnodes);
+	for (size_t i = 0; i < a->nnodes; i++) {
+		const struct bw_zone_node *m = &a->nodes[i], *n = &b->nodes[i];
+		assert_int_equal(m->name_len, n->name_len);
+		assert_memory_equal(m->name, n->name, n->name_len);
+		assert_int_equal(m->labels, n->labels);
+		assert_int_equal(m->cut_labels, n->cut_labels);
+		assert_int_equal(m->flags, n->flags);
+		assert_int_equal(m->nrrsets, n->nrrsets);
+		for (uint16_t t = 0; t < n->nrrsets; t++) {
+			const struct bw_zone_rrset *r = &m->rrsets[t], *s = &n->rrsets[t];
+			assert_int_equal(r->type, s->type);
+			assert_int_equal(r->ttl, s->ttl);
+			assert_int_equal(r->line, s->line);
+			assert_string_equal(r->file, s->file);
+			assert_int_equal(r->count, s->count);
+			for (uint16_t k = 0; k < s->count; k++) {
+				assert_int_equal(r->rd[k].len, s->rd[k].len);
+				assert_memory_equal(r->rd[k].data, s->rd[k].data,
+				                    s->rd[k].len);
+			}
+		}
+	}
+}
+
+/* The rdata in memory given to the zone, not copied. */
+static void add_trr_ref(struct tctx *t, const struct trr *r, unsigned line)
+{
+	uint8_t owner[BW_NAME_MAXLEN];
+	uint8_t *rdata = malloc(1024);
+	struct bw_rr rr = {
+		.owner = owner, .type = r->type, .ttl = r->ttl,
+		.cls = BW_CLASS_IN, .rdata = rdata, .file = FILE_NAME,
+		.line = line,
+	};
+
+	assert_non_null(rdata);
+	make_name(owner, r->owner);
+	rr.rdlen = make_rdata(r->type, r->rdata, rdata);
+	assert_int_equal(bw_zone_adopt(t->z, rdata), 0);
+	assert_int_equal(bw_zone_add_ref(t->z, &rr, &t->d), 0);
+}
+
+static bool drop_txt(uint16_t type)
+{
+	return type == BW_TYPE_TXT;
+}
+
+static void test_reopen(void **state)
+{
+	(void)state;
+	struct tctx t, u;
+
+	start(&t, "example.com.");
+	assert_int_equal(bw_zone_reopen(t.z, NULL, 0), BW_EINVAL);
+	add_range(&t, reopen_rrs, 0, REOPEN_FIRST, 0);
+	assert_int_equal(bw_zone_finish(t.z, &t.d), 0);
+	assert_int_equal(t.d.warnings, 3);
+	const uint8_t *wild = find(&t, "*.w.example.com.")->name;
+
+	/* Reopened: the records added to those there, checked once more. */
+	assert_int_equal(bw_zone_reopen(t.z, NULL, REOPEN_N - REOPEN_FIRST), 0);
+	assert_int_equal(bw_zone_reopen(t.z, NULL, 0), BW_EINVAL);
+	for (size_t i = REOPEN_FIRST; i < REOPEN_N; i++) {
+		if (reopen_rrs[i].type == BW_TYPE_RRSIG)
+			add_trr_ref(&t, &reopen_rrs[i], (unsigned)i + 1);
+		else
+			assert_int_equal(add_trr(&t, &reopen_rrs[i], (unsigned)i + 1), 0);
+	}
+	assert_int_equal(bw_zone_finish(t.z, &t.d), 0);
+	assert_int_equal(t.add_ret, 0);
+	build(&u, "example.com.", reopen_rrs, REOPEN_N);
+	assert_int_equal(u.ret, 0);
+	assert_int_equal(u.d.warnings, 3);
+	assert_same_zone(t.z, u.z);
+	/* No warning twice (missing glue, TTL, occlusion); the owner that
+	 * was there keeps its name. */
+	assert_int_equal(t.d.warnings, 3);
+	assert_int_equal(t.d.errors, 0);
+	assert_ptr_equal(find(&t, "*.w.example.com.")->name, wild);
+	assert_int_equal(find(&t, "b.c.example.com.")->flags, 0);
+	assert_int_equal(find(&t, "x.example.com.")->flags, BW_ZN_ENT);
+	assert_int_equal(bw_zone_rrset(find(&t, "www.example.com."),
+	                               BW_TYPE_A)->count, 2);
+	done(&u);
+
+	/* Reopened leaving TXT out: b.c is empty again, gone is gone. */
+	assert_int_equal(bw_zone_reopen(t.z, drop_txt, 0), 0);
+	assert_int_equal(bw_zone_finish(t.z, &t.d), 0);
+	start(&u, "example.com.");
+	add_range(&u, reopen_rrs, 0, REOPEN_N, BW_TYPE_TXT);
+	assert_int_equal(bw_zone_finish(u.z, &u.d), 0);
+	assert_same_zone(t.z, u.z);
+	assert_int_equal(t.d.warnings, 3);
+	assert_int_equal(find(&t, "b.c.example.com.")->flags, BW_ZN_ENT);
+	assert_null(find(&t, "gone.example.com."));
+	assert_int_equal(bw_zone_finish(t.z, &t.d), BW_EINVAL);
+	done(&u);
+	done(&t);
+}
+
 /* ---- Scale. ---- */
 
 static void test_large_zone(void **state)
@@ -755,6 +903,7 @@ int main(void)
 		cmocka_unit_test(test_delegation),
 		cmocka_unit_test(test_missing_glue),
 		cmocka_unit_test(test_empty_non_terminals),
+		cmocka_unit_test(test_reopen),
 		cmocka_unit_test(test_large_zone),
 	};
 

@@ -1,9 +1,9 @@
 /*  bulwark — signing a checked zone.
  *
- *  The zone model is immutable once finished, so signing builds it again
- *  twice: first with the DNSKEY RRset (so that the chain's bitmaps know
- *  it), then with the NSEC/NSEC3 chain, and finally with the RRSIGs made
- *  by the worker threads over every authoritative RRset.
+ *  The zone is reopened and finished again three times, in place: first
+ *  with the DNSKEY RRset (so that the chain's bitmaps know it), then with
+ *  the NSEC/NSEC3 chain, and finally with the RRSIGs made by the worker
+ *  threads over every authoritative RRset.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -35,33 +35,6 @@ static bool is_dnssec_type(uint16_t type)
 	}
 }
 
-/* Adds the records of a finished zone; \a drop_dnssec leaves out what the
- * signer makes anew. */
-static int copy_zone(struct bw_zone *dst, const struct bw_zone *src,
-                     bool drop_dnssec, struct bw_diag *d)
-{
-	for (size_t i = 0; i < src->nnodes; i++) {
-		const struct bw_zone_node *n = &src->nodes[i];
-		for (uint16_t t = 0; t < n->nrrsets; t++) {
-			const struct bw_zone_rrset *rs = &n->rrsets[t];
-			if (drop_dnssec && is_dnssec_type(rs->type))
-				continue;
-			for (uint16_t r = 0; r < rs->count; r++) {
-				struct bw_rr rr = {
-					.owner = n->name, .type = rs->type,
-					.cls = BW_CLASS_IN, .ttl = rs->ttl,
-					.rdlen = rs->rd[r].len, .rdata = rs->rd[r].data,
-					.file = rs->file, .line = rs->line,
-				};
-				int ret = bw_zone_add(dst, &rr, d);
-				if (ret != 0)
-					return ret;
-			}
-		}
-	}
-	return 0;
-}
-
 static int add_records(struct bw_zone *dst, const struct bw_rr *rrs, size_t n,
                        struct bw_diag *d)
 {
@@ -73,26 +46,18 @@ static int add_records(struct bw_zone *dst, const struct bw_rr *rrs, size_t n,
 	return 0;
 }
 
-/* A new finished zone: the records of \a src plus \a extra. */
-static int rebuild(struct bw_zone **z, bool drop_dnssec, const struct bw_rr *extra,
-                   size_t nextra, struct bw_diag *d)
+/* The zone finished again with \a extra; \a drop leaves out what the
+ * signer makes anew. */
+static int rebuild(struct bw_zone *z, bw_zone_drop_fn drop,
+                   const struct bw_rr *extra, size_t nextra, struct bw_diag *d)
 {
-	struct bw_zone *nz = bw_zone_new((*z)->apex);
+	int ret = bw_zone_reopen(z, drop, nextra);
 
-	if (nz == NULL)
-		return BW_ENOMEM;
-	int ret = copy_zone(nz, *z, drop_dnssec, d);
 	if (ret == 0)
-		ret = add_records(nz, extra, nextra, d);
+		ret = add_records(z, extra, nextra, d);
 	if (ret == 0)
-		ret = bw_zone_finish(nz, d);
-	if (ret != 0) {
-		bw_zone_free(nz);
-		return ret;
-	}
-	bw_zone_free(*z);
-	*z = nz;
-	return 0;
+		ret = bw_zone_finish(z, d);
+	return ret;
 }
 
 /* Makes one key of a policy and writes it, as dnssec-policy would. */
@@ -171,9 +136,9 @@ static int dnskey_rrs(const struct bw_zone *z, const struct bw_keyset *ks,
 
 struct sig_out {
 	size_t node;
-	uint16_t len;
+	size_t off;            /* In the worker's byte buffer. */
 	uint32_t ttl;
-	uint32_t off;          /* In the worker's byte buffer. */
+	uint16_t len;
 };
 
 struct worker {
@@ -257,8 +222,8 @@ static int keep_sig(struct worker *w, size_t node, uint32_t ttl,
 	            1, 1 << 20) != 0)
 		return BW_ENOMEM;
 	memcpy(w->bytes + w->nbytes, rd, (size_t)len);
-	w->sigs[w->nsigs++] = (struct sig_out){ node, (uint16_t)len, ttl,
-	                                        (uint32_t)w->nbytes };
+	w->sigs[w->nsigs++] = (struct sig_out){ .node = node, .off = w->nbytes,
+	                                        .ttl = ttl, .len = (uint16_t)len };
 	w->nbytes += (size_t)len;
 	return 0;
 }
@@ -328,41 +293,40 @@ static int sign_all(const struct bw_zone *z, const struct bw_keyset *ks,
 	return ret;
 }
 
-static int sig_records(const struct bw_zone *z, const struct worker *w,
-                       unsigned nw, struct bw_rr **out, size_t *n)
+/* The RRSIGs of one worker into the reopened zone, which takes over its
+ * byte buffer rather than copying it; the nodes still have their names. */
+static int add_worker_sigs(struct bw_zone *z, struct worker *w,
+                           struct bw_diag *d)
 {
-	size_t total = 0;
+	const uint8_t *bytes = w->bytes;
+	int ret = w->bytes != NULL ? bw_zone_adopt(z, w->bytes) : 0;
 
-	for (unsigned i = 0; i < nw; i++)
-		total += w[i].nsigs;
-	*out = calloc(total + 1, sizeof(**out));
-	if (*out == NULL)
-		return BW_ENOMEM;
-	*n = 0;
-	for (unsigned i = 0; i < nw; i++) {
-		for (size_t s = 0; s < w[i].nsigs; s++) {
-			const struct sig_out *so = &w[i].sigs[s];
-			(*out)[(*n)++] = (struct bw_rr){
-				.owner = z->nodes[so->node].name, .type = BW_TYPE_RRSIG,
-				.cls = BW_CLASS_IN, .ttl = so->ttl, .rdlen = so->len,
-				.rdata = w[i].bytes + so->off,
-			};
-		}
+	w->bytes = NULL;
+	for (size_t s = 0; s < w->nsigs && ret == 0; s++) {
+		const struct sig_out *so = &w->sigs[s];
+		struct bw_rr rr = {
+			.owner = z->nodes[so->node].name, .type = BW_TYPE_RRSIG,
+			.cls = BW_CLASS_IN, .ttl = so->ttl, .rdlen = so->len,
+			.rdata = bytes + so->off,
+		};
+		ret = bw_zone_add_ref(z, &rr, d);
 	}
-	return 0;
+	free(w->sigs);
+	w->sigs = NULL;
+	return ret;
 }
 
-static int add_chain(struct bw_zone **z, const struct bw_signer_opts *o,
+static int add_chain(struct bw_zone *z, const struct bw_signer_opts *o,
                      struct bw_diag *d)
 {
 	struct bw_chain chain = { 0 };
 	int ret = o->nsec3 ?
-		bw_chain_build_nsec3(*z, o->salt_len ? o->salt : NULL, o->salt_len,
+		bw_chain_build_nsec3(z, o->salt_len ? o->salt : NULL, o->salt_len,
 		                     o->iterations, o->optout, &chain) :
-		bw_chain_build_nsec(*z, &chain);
+		bw_chain_build_nsec(z, &chain);
 
 	if (ret == 0)
-		ret = rebuild(z, false, chain.rrs, chain.count, d);
+		ret = rebuild(z, NULL, chain.rrs, chain.count, d);
 	else
 		bw_diag_report(d, BW_DIAG_ERROR, NULL, 0, "cannot build the %s chain: %s",
 		               o->nsec3 ? "NSEC3" : "NSEC", bw_strerror(ret));
@@ -370,26 +334,29 @@ static int add_chain(struct bw_zone **z, const struct bw_signer_opts *o,
 	return ret;
 }
 
-static int add_signatures(struct bw_zone **z, const struct bw_keyset *ks,
+static int add_signatures(struct bw_zone *z, const struct bw_keyset *ks,
                           const struct bw_signer_opts *o, uint32_t now,
                           struct bw_diag *d)
 {
 	unsigned nw = thread_count(o);
 	struct worker *w = calloc(nw, sizeof(*w));
-	struct bw_rr *rrs = NULL;
 	size_t n = 0;
 
 	if (w == NULL)
 		return BW_ENOMEM;
-	int ret = sign_all(*z, ks, o, now, w, nw);
+	int ret = sign_all(z, ks, o, now, w, nw);
 	if (ret != 0)
 		bw_diag_report(d, BW_DIAG_ERROR, NULL, 0, "signing failed: %s",
 		               bw_strerror(ret));
+	for (unsigned i = 0; i < nw; i++)
+		n += w[i].nsigs;
 	if (ret == 0)
-		ret = sig_records(*z, w, nw, &rrs, &n);
+		ret = bw_zone_reopen(z, NULL, n);
+	/* Worker by worker: its sigs array goes once they are records. */
+	for (unsigned i = 0; i < nw && ret == 0; i++)
+		ret = add_worker_sigs(z, &w[i], d);
 	if (ret == 0)
-		ret = rebuild(z, false, rrs, n, d);
-	free(rrs);
+		ret = bw_zone_finish(z, d);
 	for (unsigned i = 0; i < nw; i++) {
 		free(w[i].sigs);
 		free(w[i].bytes);
@@ -410,11 +377,11 @@ int bw_signer_run(struct bw_zone **zone, const struct bw_signer_opts *o,
 		ret = dnskey_rrs(*zone, &ks, o->dnskey_ttl ? o->dnskey_ttl : (*zone)->soa_ttl,
 		                 &dnskeys);
 	if (ret == 0)
-		ret = rebuild(zone, true, dnskeys, ks.n, d);
+		ret = rebuild(*zone, is_dnssec_type, dnskeys, ks.n, d);
 	if (ret == 0)
-		ret = add_chain(zone, o, d);
+		ret = add_chain(*zone, o, d);
 	if (ret == 0)
-		ret = add_signatures(zone, &ks, o, now, d);
+		ret = add_signatures(*zone, &ks, o, now, d);
 	free(dnskeys);
 	bw_keyset_free(&ks);
 	return ret;

@@ -81,7 +81,7 @@ static uint32_t now_of(const struct bw_compile_opts *opts)
 #define DAY 86400u
 
 /* Signing as a dnssec-policy says (BIND's "default" without one). */
-static int sign(struct bw_zone **z, const struct bw_compile_opts *opts,
+static int sign(struct bw_zone *z, const struct bw_compile_opts *opts,
                 struct bw_diag *d)
 {
 	struct bw_policy pol;
@@ -141,7 +141,7 @@ static int compile(const char *path, const struct bw_compile_opts *opts,
 		ret = bw_chain_check_presigned(c.zone, now_of(opts), opts->horizon,
 		                               NULL, d);
 	if (ret == 0 && opts->keydir != NULL)
-		ret = sign(&c.zone, opts, d);
+		ret = sign(c.zone, opts, d);
 	if (ret == 0 && opts->stats != NULL)
 		count(c.zone, opts->stats);
 	if (ret == 0 && !opts->check_only)

@@ -365,23 +365,23 @@ static int add_signatures(struct bw_zone *z, const struct bw_keyset *ks,
 	return ret;
 }
 
-int bw_signer_run(struct bw_zone **zone, const struct bw_signer_opts *o,
+int bw_signer_run(struct bw_zone *zone, const struct bw_signer_opts *o,
                   struct bw_diag *d)
 {
 	uint32_t now = o->now ? o->now : (uint32_t)time(NULL);
 	struct bw_keyset ks = { 0 };
 	struct bw_rr *dnskeys = NULL;
 
-	int ret = load_keys(*zone, o, now, &ks, d);
+	int ret = load_keys(zone, o, now, &ks, d);
 	if (ret == 0)
-		ret = dnskey_rrs(*zone, &ks, o->dnskey_ttl ? o->dnskey_ttl : (*zone)->soa_ttl,
+		ret = dnskey_rrs(zone, &ks, o->dnskey_ttl ? o->dnskey_ttl : zone->soa_ttl,
 		                 &dnskeys);
 	if (ret == 0)
-		ret = rebuild(*zone, is_dnssec_type, dnskeys, ks.n, d);
+		ret = rebuild(zone, is_dnssec_type, dnskeys, ks.n, d);
 	if (ret == 0)
-		ret = add_chain(*zone, o, d);
+		ret = add_chain(zone, o, d);
 	if (ret == 0)
-		ret = add_signatures(*zone, &ks, o, now, d);
+		ret = add_signatures(zone, &ks, o, now, d);
 	free(dnskeys);
 	bw_keyset_free(&ks);
 	return ret;

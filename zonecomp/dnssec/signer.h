@@ -37,10 +37,11 @@ struct bw_signer_opts {
  * KSKs (and CSKs) sign DNSKEY, CDS and CDNSKEY, ZSKs (and CSKs) the rest.
  * A directory without keys gets a new CSK (BIND's default policy).
  *
- * \param zone  In: the finished zone; out: the signed, finished zone.
+ * \param zone  A finished zone, signed in place (reopened and finished
+ *              again). On error it is left unusable, only to be freed.
  * \return 0, or a negative error with the reason in \a d.
  */
-int bw_signer_run(struct bw_zone **zone, const struct bw_signer_opts *o,
+int bw_signer_run(struct bw_zone *zone, const struct bw_signer_opts *o,
                   struct bw_diag *d);
 
 #endif /* BULWARK_ZONECOMP_DNSSEC_SIGNER_H */
